@@ -114,7 +114,7 @@ if ! $base_ok; then
         rm -rf "$rootfs"
     fi
     log "importing $(basename "$ROOTFS_TAR") as $BASE"
-    pm import --change 'CMD ["python3"]' --change 'ENV LANG=C.UTF-8' \
+    pm import -q --change 'CMD ["python3"]' --change 'ENV LANG=C.UTF-8' \
         --change "LABEL notesbot.rootfs=v$ROOTFS_VERSION" "$ROOTFS_TAR" "$BASE" >/dev/null \
         || die "podman import of $ROOTFS_TAR failed"
 fi
