@@ -1,0 +1,154 @@
+"""create_bot(config): an unstarted discord.py Bot over the answer engine. No network until login/start.
+
+Extensions, persistent buttons, the translator and the optional start-up sync are set up in
+``setup_hook``, which discord.py runs inside ``await bot.login(token)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Config
+from bot.discord_app.cooldown import UserCooldowns
+from bot.discord_app.feedback import FeedbackLog
+from bot.discord_app.i18n import KoreanTranslator
+from bot.discord_app.replies import NO_MENTIONS, ServiceNotReady, report_error
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.answers.service import AnswerService
+
+log = logging.getLogger("bot.discord")
+
+EXTENSIONS = (
+    "bot.discord_app.exts.ask",
+    "bot.discord_app.exts.install",
+    "bot.discord_app.exts.reindex",
+    "bot.discord_app.exts.help",
+    "bot.discord_app.exts.chat",
+)
+
+
+class QATree(app_commands.CommandTree):
+    """Every app-command error ends here: a useful ephemeral message for the user, the rest logged."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await report_error(interaction, error)
+
+
+class _QABot:
+    """Shared by the single-process and the sharded bot (mixed into commands.Bot / AutoShardedBot)."""
+
+    config: Config
+    service: AnswerService | None
+    cooldowns: UserCooldowns
+    feedback: FeedbackLog
+    _commands_only: bool
+
+    def _init_qa(self, config: Config, service: AnswerService | None, commands_only: bool) -> None:
+        self.config = config
+        self.service = service
+        self.cooldowns = UserCooldowns(config.discord.cooldown_rate, config.discord.cooldown_seconds)
+        self.feedback = FeedbackLog()
+        self._commands_only = commands_only
+
+    def engine(self) -> AnswerService:
+        """The answer service, or ServiceNotReady (shown to the user as 'still loading')."""
+        if self.service is None:
+            raise ServiceNotReady()
+        return self.service
+
+    async def setup_hook(self) -> None:
+        bot: Any = self
+        if self.service is None and not self._commands_only:
+            from bot.answers.service import AnswerService  # the engine imports Kiwi: only when needed
+
+            self.service = await asyncio.to_thread(AnswerService.from_config, self.config)
+        await bot.tree.set_translator(KoreanTranslator())
+        for ext in EXTENSIONS:
+            await bot.load_extension(ext)
+        mode = self.config.discord.sync
+        if mode != "off" and not self._commands_only:
+            from bot.discord_app.sync import sync_commands
+
+            guild = self.config.discord.sync_guild_id if mode == "guild" else None
+            synced = await sync_commands(bot, guild_id=guild)
+            log.info(
+                "synced %d commands (%s) at start-up", len(synced), f"guild {guild}" if guild else "global"
+            )
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: chat questions are handled by the chat extension's listener."""
+
+    async def on_ready(self) -> None:
+        user: Any = getattr(self, "user", None)
+        log.info("connected as %s (id %s)", user, getattr(user, "id", "?"))
+
+
+class QABot(_QABot, commands.Bot):
+    def __init__(
+        self, config: Config, service: AnswerService | None, commands_only: bool, **kwargs: Any
+    ) -> None:
+        commands.Bot.__init__(self, **kwargs)
+        self._init_qa(config, service, commands_only)
+
+
+class ShardedQABot(_QABot, commands.AutoShardedBot):
+    def __init__(
+        self, config: Config, service: AnswerService | None, commands_only: bool, **kwargs: Any
+    ) -> None:
+        commands.AutoShardedBot.__init__(self, **kwargs)
+        self._init_qa(config, service, commands_only)
+
+
+def intents_for(config: Config) -> discord.Intents:
+    """Only what the bot uses: guilds (channels/threads), messages; Message Content only when configured."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = config.discord.message_content_intent
+    return intents
+
+
+def _shard_options(config: Config) -> dict[str, Any] | None:
+    count, ids = config.discord.shard_count, list(config.discord.shard_ids)
+    if not count and not ids:
+        return None
+    if ids and not count:
+        raise ConfigError("config: key 'discord.shard_ids' needs 'discord.shard_count'")
+    bad = [i for i in ids if not 0 <= i < count]
+    if bad or len(set(ids)) != len(ids):
+        raise ConfigError(f"config: key 'discord.shard_ids': each id once, in 0..{count - 1}")
+    return {"shard_count": count, "shard_ids": ids or None}
+
+
+def create_bot(
+    config: Config, service: AnswerService | None = None, *, commands_only: bool = False
+) -> commands.Bot:
+    """An unstarted bot (AutoShardedBot when shard_count/shard_ids are set); touches no network.
+
+    ``service`` is built in ``setup_hook`` (in a worker thread) when not given. ``commands_only`` builds
+    just the command tree (no engine, no start-up sync): what ``python -m bot sync`` needs.
+    """
+    kwargs: dict[str, Any] = {
+        "command_prefix": commands.when_mentioned,  # required by commands.Bot; no prefix commands exist
+        "help_command": None,
+        "intents": intents_for(config),
+        "allowed_mentions": NO_MENTIONS,
+        "tree_cls": QATree,
+        "member_cache_flags": discord.MemberCacheFlags.none(),
+        "chunk_guilds_at_startup": False,
+        "max_messages": 1000,  # recent messages, for reply-chain context
+        "activity": discord.Activity(type=discord.ActivityType.listening, name="/ask · /help"),
+    }
+    shards = _shard_options(config)
+    if shards is not None:
+        return ShardedQABot(config, service, commands_only, **kwargs, **shards)
+    return QABot(config, service, commands_only, **kwargs)

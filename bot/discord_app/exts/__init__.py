@@ -1,0 +1,1 @@
+"""One extension per feature; loaded by the bot's setup_hook."""

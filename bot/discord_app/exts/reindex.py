@@ -1,0 +1,43 @@
+"""/reindex (재색인): maintainers rebuild the index; the engine works in a thread, the loop stays free."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+
+from bot.discord_app import render
+from bot.discord_app.checks import maintainers_only
+from bot.discord_app.replies import defer, send
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import QABot
+
+log = logging.getLogger("bot.discord")
+
+
+class Reindex(commands.Cog):
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name=_("reindex"), description=_("Rebuild the search index from the notes (maintainers)")
+    )
+    @app_commands.rename(full=_("full"))
+    @app_commands.describe(full=_("Re-tokenize every section, not only changed ones"))
+    @app_commands.default_permissions(administrator=True)  # hidden from others; server admins may widen it
+    @app_commands.guild_only()
+    @maintainers_only()  # default_member_permissions is enforced by Discord's client only
+    async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
+        await defer(interaction, ephemeral=True)
+        log.info("reindex (full=%s) requested by user %s", full, interaction.user.id)
+        report = await self.bot.engine().reindex(full=full)  # worker thread; concurrent calls coalesce
+        await send(interaction, embed=render.reindex_embed(report, str(interaction.locale)), ephemeral=True)
+
+
+async def setup(bot: QABot) -> None:
+    await bot.add_cog(Reindex(bot))

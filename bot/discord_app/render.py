@@ -1,0 +1,354 @@
+"""Engine results -> Discord embeds that respect Discord's limits. Pure functions, no I/O.
+
+Discord's Markdown is not CommonMark: three backticks anywhere open a code block that runs to the next
+three backticks. So every text we show is normalised first (stray ``` are broken with a zero-width
+space, an unclosed fence is closed) and then cut on line boundaries, never leaving a fence open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.answers.types import Answer, Result
+from bot.discord_app import limits
+from bot.discord_app.i18n import t
+
+ELLIPSIS = "…"
+_ZWSP = "\u200b"
+_TICKS = re.compile(r"`{3,}")
+_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_EMPHASIS = re.compile(r"(\*\*|__)")
+
+COLOR_ANSWER = discord.Colour.from_rgb(88, 101, 242)
+COLOR_DECLINE = discord.Colour.from_rgb(250, 166, 26)
+COLOR_INSTALL = discord.Colour.from_rgb(87, 242, 135)
+COLOR_ADMIN = discord.Colour.from_rgb(149, 165, 166)
+
+
+def break_ticks(text: str) -> str:
+    """Make runs of 3+ backticks inert for Discord (``` -> `\u200b``), keeping what is displayed."""
+    return _TICKS.sub(lambda m: _ZWSP.join(m.group(0)), text)
+
+
+def ellipsize(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in … when cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + ELLIPSIS
+
+
+def plain(text: str) -> str:
+    """Heading text for places that do not render Markdown well (titles, author lines)."""
+    return _EMPHASIS.sub("", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    kind: str  # "text" | "open" | "code" | "close"
+    text: str
+    closer: str = ""  # for "open": the line that closes it
+    fence: str = ""  # for "open": the fence as written (``` or ~~~, length >= 3)
+
+
+def _lines(markdown: str) -> list[_Line]:
+    """Classify lines; stray ``` made inert; an unclosed fence gets its closing line."""
+    out: list[_Line] = []
+    opener: _Line | None = None
+    for raw in markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        m = _FENCE.match(raw)
+        if opener is None:
+            if m:
+                closer = m["indent"] + "```"
+                info = break_ticks(m["info"].strip())
+                opener = _Line("open", f"{m['indent']}```{info}", closer, m["fence"])
+                out.append(opener)
+            else:
+                out.append(_Line("text", break_ticks(raw)))
+        elif m and _closes(m, opener.fence):
+            out.append(_Line("close", opener.closer))
+            opener = None
+        else:
+            out.append(_Line("code", break_ticks(raw)))
+    if opener is not None:
+        out.append(_Line("close", opener.closer))
+    return out
+
+
+def _closes(m: re.Match[str], fence: str) -> bool:
+    """CommonMark: a closing fence uses the opener's character, at least as many, and no info string."""
+    return not m["info"].strip() and m["fence"][0] == fence[0] and len(m["fence"]) >= len(fence)
+
+
+def _cut_line(line: str, room: int) -> str:
+    """The longest prefix of ``line`` within ``room`` characters, preferably ending at a space."""
+    if room <= 0:
+        return ""
+    if len(line) <= room:
+        return line
+    cut = line[:room]
+    space = cut.rfind(" ")
+    return cut[:space] if space > room // 2 else cut
+
+
+def fit_markdown(markdown: str, limit: int) -> str:
+    """``markdown`` within ``limit`` characters, cut on line boundaries; every code fence stays closed.
+
+    A code block that does not fit is shown as far as it fits and closed again; ``…`` marks a cut.
+    """
+    if limit <= 0:
+        return ""
+    lines = _lines(markdown)
+    whole = "\n".join(line.text for line in lines).strip("\n")
+    if len(whole) <= limit:
+        return whole
+    budget = limit - len("\n" + ELLIPSIS)
+    out: list[_Line] = []
+    size = 0
+    opener: _Line | None = None
+    for line in lines:
+        sep = 1 if out else 0
+        closing = opener or (line if line.kind == "open" else None)
+        reserve = len("\n" + closing.closer) if closing and line.kind != "close" else 0
+        if line.kind == "open":
+            reserve += 2  # an opener is useful only with at least a line of code after it
+        if size + sep + len(line.text) + reserve <= budget:
+            out.append(line)
+            size += sep + len(line.text)
+            if line.kind == "open":
+                opener = line
+            elif line.kind == "close":
+                opener = None
+            continue
+        if line.kind in ("text", "code"):
+            room = budget - size - sep - reserve
+            part = _cut_line(line.text, room)
+            if part.strip() and (room >= 40 or not out):
+                out.append(_Line(line.kind, part))
+                size += sep + len(part)
+        break
+    while out and out[-1].kind == "open":  # a fence with nothing in it
+        out.pop()
+        opener = None
+    if opener is not None:
+        out.append(_Line("close", opener.closer))
+    text = "\n".join(line.text for line in out).rstrip()
+    if len(text) + 2 > limit:  # only when limit is tiny: plain hard cut, fences made inert
+        return ellipsize(break_ticks(markdown), limit)
+    return f"{text}\n{ELLIPSIS}" if text else ELLIPSIS
+
+
+def _markdown_body(result: Result) -> str:
+    """The section's Markdown for an embed: its own heading line dropped (the title shows it), deeper
+    headings turned into bold lines (Discord renders only #, ##, ### and not inside every embed)."""
+    lines = result.section.text.replace("\r\n", "\n").split("\n")
+    if lines and _HEADING.match(lines[0]):
+        lines = lines[1:]
+    out: list[str] = []
+    fence = ""  # the open fence, '' outside code
+    for line in lines:
+        if m := _FENCE.match(line):
+            if not fence:
+                fence = m["fence"]
+            elif _closes(m, fence):
+                fence = ""
+        elif not fence and (h := _HEADING.match(line)):
+            line = f"**{plain(h[2])}**" if plain(h[2]) else ""
+        out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+def heading_title(path: Sequence[str], limit: int = limits.EMBED_TITLE) -> str:
+    """A breadcrumb title 'a › b › c' within ``limit``; outer parts are dropped first."""
+    parts = [plain(p) for p in path if plain(p)] or ["?"]
+    while len(parts) > 1 and len(" › ".join(parts)) > limit:
+        parts = ["…", *parts[2:]] if parts[0] == "…" else ["…", *parts[1:]]
+    return ellipsize(" › ".join(parts), limit)
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """Characters Discord counts toward the 6000 per-message embed total."""
+    n = len(embed.title or "") + len(embed.description or "")
+    n += len(embed.footer.text or "") + len(embed.author.name or "")
+    n += sum(len(f.name or "") + len(f.value or "") for f in embed.fields)
+    return n
+
+
+def check_embeds(embeds: Sequence[discord.Embed]) -> list[str]:
+    """Every Discord embed limit broken by ``embeds`` (empty when all is well)."""
+    problems: list[str] = []
+    if len(embeds) > limits.EMBEDS_PER_MESSAGE:
+        problems.append(f"{len(embeds)} embeds > {limits.EMBEDS_PER_MESSAGE}")
+    total = sum(embed_size(e) for e in embeds)
+    if total > limits.EMBED_TOTAL:
+        problems.append(f"embeds total {total} > {limits.EMBED_TOTAL}")
+    for i, e in enumerate(embeds):
+        checks: list[tuple[str, int, int]] = [
+            ("title", len(e.title or ""), limits.EMBED_TITLE),
+            ("description", len(e.description or ""), limits.EMBED_DESCRIPTION),
+            ("footer", len(e.footer.text or ""), limits.EMBED_FOOTER),
+            ("author", len(e.author.name or ""), limits.EMBED_AUTHOR),
+            ("fields", len(e.fields), limits.EMBED_FIELDS),
+        ]
+        for f in e.fields:
+            checks.append(("field name", len(f.name or ""), limits.EMBED_FIELD_NAME))
+            checks.append(("field value", len(f.value or ""), limits.EMBED_FIELD_VALUE))
+        problems += [f"embed {i} {what} {n} > {cap}" for what, n, cap in checks if n > cap]
+        if (e.description or "").count("```") % 2:
+            problems.append(f"embed {i} description has an unclosed code fence")
+    return problems
+
+
+def _bullets(items: Iterable[str], limit: int) -> str:
+    """'• item' lines within ``limit`` characters (whole lines only)."""
+    out: list[str] = []
+    size = 0
+    for item in items:
+        line = "• " + ellipsize(break_ticks(plain(item)), 200)
+        if size + len(line) + 1 > limit:
+            break
+        out.append(line)
+        size += len(line) + 1
+    return "\n".join(out)
+
+
+def result_embed(
+    result: Result,
+    *,
+    question: str = "",
+    budget: int = limits.EMBED_TOTAL,
+    colour: discord.Colour = COLOR_ANSWER,
+) -> discord.Embed:
+    """One result: heading path as title, the section's Markdown fitted, source file:line in the footer.
+
+    ``question`` goes in the author line, where the buttons read it back after a restart.
+    """
+    s = result.section
+    embed = discord.Embed(title=heading_title(s.heading_path), colour=colour)
+    if question:
+        embed.set_author(name=ellipsize(question, limits.EMBED_AUTHOR))
+    embed.set_footer(text=ellipsize(s.location, limits.EMBED_FOOTER))
+    room = min(limits.EMBED_DESCRIPTION, budget - embed_size(embed))
+    embed.description = fit_markdown(_markdown_body(result), room) or ELLIPSIS
+    return embed
+
+
+def answer_embeds(answer: Answer, locale: str | None = None) -> list[discord.Embed]:
+    """The reply to a question: the best section, plus a 'Related' field naming the other results."""
+    best = answer.best
+    if not answer.answered or best is None:
+        return [decline_embed(answer, locale)]
+    related = ""
+    if len(answer.results) > 1:
+        related = _bullets(
+            (
+                f"{heading_title(r.section.heading_path, 150)} — {r.section.location}"
+                for r in answer.results[1:]
+            ),
+            limits.EMBED_FIELD_VALUE,
+        )
+    reserve = (len(t("related", locale)) + len(related)) if related else 0
+    embed = result_embed(best, question=answer.question, budget=limits.EMBED_TOTAL - reserve)
+    if related:
+        embed.add_field(name=t("related", locale), value=related, inline=False)
+    return [embed]
+
+
+def decline_embed(answer: Answer, locale: str | None = None, examples: Sequence[str] = ()) -> discord.Embed:
+    """A friendly 'not in the notes' with what can be asked instead."""
+    embed = discord.Embed(title=t("decline_title", locale), colour=COLOR_DECLINE)
+    if answer.question:
+        embed.set_author(name=ellipsize(answer.question, limits.EMBED_AUTHOR))
+    body = t("decline_body", locale)
+    if answer.message and answer.message.strip() != body:
+        body += "\n" + answer.message
+    embed.description = fit_markdown(body, 1000)
+    tips = list(answer.suggestions) or list(examples)
+    if tips:
+        embed.add_field(name=t("try_instead", locale), value=_bullets(tips[:8], limits.EMBED_FIELD_VALUE))
+    return embed
+
+
+def more_embeds(answer: Answer, start: int = 1, locale: str | None = None) -> list[discord.Embed]:
+    """Results after the first, up to 10 embeds sharing the 6000-character budget."""
+    rest = list(answer.results[start : start + limits.EMBEDS_PER_MESSAGE])
+    if not answer.answered or not rest:
+        return [discord.Embed(description=t("no_more", locale), colour=COLOR_DECLINE)]
+    share = limits.EMBED_TOTAL // len(rest)
+    return [result_embed(r, budget=share) for r in rest]
+
+
+def install_embed(
+    title: str, snippet: str, language: str, location: str, locale: str | None = None
+) -> discord.Embed:
+    """An install snippet in a fenced block (```bash) with its source in the footer."""
+    lang = re.sub(r"[^\w+-]", "", language or "") or "bash"
+    embed = discord.Embed(
+        title=ellipsize(t("install_title", locale, name=plain(title)), 256), colour=COLOR_INSTALL
+    )
+    embed.set_footer(text=ellipsize(location, limits.EMBED_FOOTER))
+    embed.description = fit_markdown(f"```{lang}\n{snippet.strip(chr(10))}\n```", limits.EMBED_DESCRIPTION)
+    return embed
+
+
+def reindex_embed(report: Any, locale: str | None = None) -> discord.Embed:
+    """Counts and problems of a ReindexReport (files, sections, retokenized, warnings, seconds)."""
+    embed = discord.Embed(title=t("reindex_title", locale), colour=COLOR_ADMIN)
+    embed.description = t(
+        "reindex_body",
+        locale,
+        files=report.files,
+        sections=report.sections,
+        retokenized=report.retokenized,
+        seconds=float(report.seconds),
+    )
+    warnings = [str(w) for w in report.warnings]
+    if warnings:
+        shown = _bullets(warnings, limits.EMBED_FIELD_VALUE - 40)
+        left = len(warnings) - (shown.count("\n") + 1 if shown else 0)
+        if left > 0:
+            shown += ("\n" if shown else "") + t("reindex_more_problems", locale, n=left)
+        embed.add_field(name=t("reindex_problems", locale), value=shown, inline=False)
+    else:
+        embed.add_field(name=t("reindex_problems", locale), value=t("reindex_none", locale), inline=False)
+    return embed
+
+
+def help_embed(
+    commands: Sequence[tuple[str, str]], examples: Sequence[str], locale: str | None = None
+) -> discord.Embed:
+    """What the bot does, its commands ((name, what) pairs) and example questions."""
+    embed = discord.Embed(
+        title=t("help_title", locale), description=t("help_body", locale), colour=COLOR_ANSWER
+    )
+    lines = "\n".join(f"`/{name}` — {what}" for name, what in commands)
+    embed.add_field(
+        name=t("help_commands", locale), value=ellipsize(lines, limits.EMBED_FIELD_VALUE), inline=False
+    )
+    if examples:
+        embed.add_field(
+            name=t("help_examples", locale), value=_bullets(examples, limits.EMBED_FIELD_VALUE), inline=False
+        )
+    return embed
+
+
+def question_from_embeds(embeds: Sequence[discord.Embed]) -> str:
+    """The question an answer message was for (its author line), '' when absent."""
+    for e in embeds:
+        if e.author and e.author.name:
+            return e.author.name.removesuffix(ELLIPSIS).strip()
+    return ""
+
+
+def location_from_embeds(embeds: Sequence[discord.Embed]) -> str:
+    """The source file:line an answer message shows (its footer), '' when absent."""
+    for e in embeds:
+        if e.footer and e.footer.text:
+            return e.footer.text
+    return ""
