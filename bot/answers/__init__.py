@@ -1,0 +1,1 @@
+"""Stage 4: a question -> ranked sections, or a polite decline."""

@@ -1,0 +1,186 @@
+"""The answer engine: a question -> the best sections of the notes, or a polite decline."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.answers.types import Answer, Result
+from bot.errors import QuestionError
+from bot.index.bm25 import BM25Params
+from bot.index.build import SearchIndex, Weights
+from bot.index.store import NoteEntry
+from bot.notes.install import InstallSnippet, find_install_snippets, lookup
+from bot.tokens.analyzer import Analyzer
+from bot.tokens.spelling import Speller
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Ranking knobs; the defaults are the ones chosen on eval/ (python -m bot eval)."""
+
+    weights: Weights = field(default_factory=Weights)
+    bm25: BM25Params = field(default_factory=BM25Params)
+    min_confidence: float = 0.35  # share of the question's IDF mass the best section must cover
+    max_question_chars: int = 500
+    spelling: bool = True
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    files: int
+    sections: int
+    retokenized: int  # files parsed and tokenized in this build (the rest came from the cache)
+    warnings: tuple[str, ...]
+    seconds: float
+
+
+class Engine:
+    def __init__(
+        self,
+        index: SearchIndex,
+        analyzer: Analyzer,
+        snippets: list[InstallSnippet],
+        tuning: Tuning,
+        report: BuildReport,
+        entries: dict[str, NoteEntry],
+    ) -> None:
+        self.index = index
+        self.analyzer = analyzer
+        self.snippets = snippets
+        self.tuning = tuning
+        self.report = report
+        self.entries = entries  # per note file: what the next incremental reindex may reuse
+        bm = index.bm25
+        self._max_idf = float(bm.idf.max()) if len(bm.idf) else 1.0
+        self._speller: Speller | None = None
+
+    # -- building ----------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, folder: Path, tuning: Tuning | None = None, analyzer: Analyzer | None = None) -> Engine:
+        """A fresh in-memory build with no cache (evaluation, tests). The bot uses IndexStore."""
+        from bot.index.store import IndexStore
+
+        store = IndexStore(folder, None)
+        if analyzer is None:
+            return store.load_or_build(tuning or Tuning())
+        return store.rebuild(tuning or Tuning(), None, analyzer=analyzer)
+
+    @classmethod
+    def from_index(
+        cls,
+        index: SearchIndex,
+        analyzer: Analyzer,
+        tuning: Tuning,
+        entries: dict[str, NoteEntry],
+        warnings: list[str],
+        started: float,
+        retokenized: int,
+    ) -> Engine:
+        snippets = find_install_snippets(index.sections, analyzer.lexicon.distros)
+        report = BuildReport(
+            len(entries),
+            len(index.sections),
+            retokenized,
+            tuple(warnings),
+            round(time.perf_counter() - started, 3),
+        )
+        return cls(index, analyzer, snippets, tuning, report, entries)
+
+    # -- questions ---------------------------------------------------------------------------------
+    def question_tokens(self, question: str) -> list[str]:
+        """The question's search tokens after typo repair (may be empty: "안녕", "은는이가", emoji).
+
+        Raises QuestionError only for a question with nothing in it.
+        """
+        text = " ".join(question.split())
+        if not text:
+            raise QuestionError(
+                "질문이 비어 있어요. 노트에 대해 물어봐 주세요 (예: 도커 설치 방법). / The question is empty."
+            )
+        text = text[: self.tuning.max_question_chars]
+        tokens = self.analyzer.tokenize(text)
+        if tokens and self.tuning.spelling:
+            tokens = self._repair(tokens)
+        return tokens
+
+    def _repair(self, tokens: list[str]) -> list[str]:
+        vocab = self.index.bm25.vocab
+        if all(t in vocab for t in tokens):
+            return tokens
+        if self._speller is None:  # built on the first unknown word, not at start-up
+            bm = self.index.bm25
+            df = {w: float(bm.df[i]) for w, i in vocab.items()}
+            self._speller = Speller(vocab, df)
+        out = []
+        for t in tokens:
+            fixed = None if t in vocab else self._speller.correct(t)
+            out.append(fixed or t)
+        return out
+
+    def _confidence(self, tokens: list[str], doc: int) -> float:
+        """Share of the question's IDF mass found in the section (unknown words weigh the most)."""
+        bm = self.index.bm25
+        total = found = 0.0
+        for t in dict.fromkeys(tokens):
+            i = bm.vocab.get(t)
+            if i is None:
+                total += self._max_idf
+                continue
+            w = max(float(bm.idf[i]), 1e-3)
+            total += w
+            lo, hi = bm.matrix.indptr[i], bm.matrix.indptr[i + 1]
+            row = bm.matrix.indices[lo:hi]
+            k = np.searchsorted(row, doc)
+            if k < len(row) and row[k] == doc:
+                found += w
+        return found / total if total else 0.0
+
+    def ask(self, question: str, top: int = 3) -> Answer:
+        tokens = self.question_tokens(question)
+        if not tokens:
+            return Answer(
+                question,
+                False,
+                (),
+                "질문에서 찾을 만한 낱말이 없어요. 노트의 주제로 물어봐 주세요. "
+                "/ No searchable words in the question.",
+                tuple(self.examples(3)),
+            )
+        scores = self.index.bm25.get_scores(tokens)
+        top = max(1, top)
+        k = min(top, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        order = sorted(best.tolist(), key=lambda i: (-scores[i], i))
+        order = [i for i in order if scores[i] > 0]
+        secs = self.index.sections
+        if not order or self._confidence(tokens, order[0]) < self.tuning.min_confidence:
+            near = [secs[i].title for i in order][:3]
+            return Answer(
+                question,
+                False,
+                (),
+                "노트에서 이 질문에 맞는 내용을 찾지 못했어요. / The notes do not cover this question.",
+                tuple(near or self.examples(3)),
+            )
+        return Answer(question, True, tuple(Result(secs[i], float(scores[i])) for i in order))
+
+    # -- the rest of the contract ------------------------------------------------------------------
+    def install(self, distro: str) -> InstallSnippet:
+        return lookup(self.snippets, distro)
+
+    def examples(self, n: int = 5) -> list[str]:
+        """Section titles worth asking about: shallow headings first, one per title."""
+        seen: dict[str, None] = {}
+        for s in sorted(self.index.sections, key=lambda s: (s.level <= 1, s.level)):
+            if s.level >= 2 and s.title not in seen:
+                seen[s.title] = None
+            if len(seen) >= n:
+                break
+        return list(seen)

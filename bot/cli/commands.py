@@ -1,0 +1,120 @@
+"""One function per CLI verb: (args, config) -> exit status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+
+from rich.console import Console
+
+from bot.answers.service import AnswerService
+from bot.cli import render
+from bot.config import Config
+from bot.errors import BotError, QuestionError
+
+
+def _emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _stdin_questions() -> Iterator[str]:
+    for line in sys.stdin:
+        line = line.rstrip("\r\n")
+        if line.strip():
+            yield line
+
+
+def _service(config: Config) -> AnswerService:
+    return AnswerService.from_config(config)
+
+
+def ask(args: argparse.Namespace, config: Config) -> int:
+    if args.top is not None and not 1 <= args.top <= 10:
+        raise BotError("--top takes a number from 1 to 10")
+    from_stdin = args.json and (not args.question or args.question == ["-"])
+    if not from_stdin and not " ".join(args.question).strip():
+        raise QuestionError("질문이 비어 있어요 / the question is empty: python -m bot ask 도커 설치 방법")
+    service = _service(config)  # one start-up for every question below
+    if from_stdin:
+        for q in _stdin_questions():
+            try:
+                _emit(service.ask(q, args.top).to_json())
+            except QuestionError as err:
+                _emit({"question": q, "answered": False, "results": [], "message": str(err)})
+        return 0
+    question = " ".join(args.question)
+    if len(question) > config.search.max_question_chars:
+        print(
+            f"note: question cut to its first {config.search.max_question_chars} characters", file=sys.stderr
+        )
+    ans = service.ask(question, args.top)
+    if args.json:
+        _emit(ans.to_json())
+    else:
+        render.answer(Console(), ans)
+    return 0
+
+
+def install(args: argparse.Namespace, config: Config) -> int:
+    service = _service(config)
+    if not args.distro:
+        snippets = service.distros()
+        if args.json:
+            _emit(
+                {"distros": [{"distro": s.key, "title": s.title, "names": list(s.names)} for s in snippets]}
+            )
+        elif not snippets:
+            print("the notes have no install section with distro snippets")
+        else:
+            for s in snippets:
+                print(f"{s.key:10} {s.display_ko} · {s.title}   ({s.source}:{s.line})")
+        return 0
+    snip = service.install(args.distro)
+    if args.json:
+        _emit(snip.to_json())
+    else:
+        render.snippet(Console(), snip)
+    return 0
+
+
+def chat(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli.chat import loop
+
+    return loop(_service(config))
+
+
+def reindex(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli.reindex import run_reindex
+
+    return run_reindex(config, full=args.full, as_json=args.json, strict=args.strict)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    try:
+        from bot.discord_app.runner import run as run_bot
+    except ImportError as err:
+        raise BotError(f"the Discord front end is not available: {err}") from None
+    return run_bot(config)
+
+
+def sync(args: argparse.Namespace, config: Config) -> int:
+    try:
+        from bot.discord_app.runner import sync as sync_tree
+    except ImportError as err:
+        raise BotError(f"the Discord front end is not available: {err}") from None
+    return sync_tree(config, args.guild)
+
+
+def evaluate(args: argparse.Namespace, config: Config) -> int:
+    from bot.evaluation.run import main as eval_main
+
+    return eval_main(args, config)
+
+
+def bench(args: argparse.Namespace, config: Config) -> int:
+    from bot.evaluation.bench import main as bench_main
+
+    return bench_main(args, config)

@@ -1,0 +1,98 @@
+"""Argument parsing and error handling for `python -m bot`. Errors are one line, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.config import Config, load_config
+from bot.errors import BotError
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Korean study-notes Q&A bot (한국어 스터디 노트 Q&A 봇).",
+    )
+    p.add_argument(
+        "--config", default="config.toml", metavar="PATH", help="config file (default ./config.toml)"
+    )
+    p.add_argument("--knowledge", metavar="DIR", help="notes folder (overrides the configured one)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="verb", metavar="VERB")
+
+    a = sub.add_parser("ask", help="answer questions from the notes")
+    a.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    a.add_argument("--top", type=int, default=None, metavar="N", help="results per question (1-10)")
+    a.add_argument("question", nargs="*", help="the question; with --json, '-' or nothing reads stdin")
+
+    i = sub.add_parser("install", help="install snippet for a Linux distro, from the notes")
+    i.add_argument("distro", nargs="?", help="ubuntu, centos, 우분투, ... (none: list them)")
+    i.add_argument("--json", action="store_true")
+
+    sub.add_parser("chat", help="interactive Q&A in the terminal")
+
+    r = sub.add_parser("reindex", help="rebuild the index after editing the notes")
+    r.add_argument("--full", action="store_true", help="re-tokenize every file")
+    r.add_argument("--json", action="store_true", help="print a JSON summary")
+    r.add_argument("--strict", action="store_true", help="exit non-zero on any warning (for CI)")
+
+    sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN in the environment)")
+    s = sub.add_parser("sync", help="register the slash commands with Discord")
+    s.add_argument("--guild", type=int, default=None, metavar="ID", help="sync to one guild (instant)")
+
+    e = sub.add_parser("eval", help="answer quality on eval/*.jsonl against the peers")
+    e.add_argument("--set", choices=["seed", "corpora", "all"], default="all")
+    e.add_argument("--corpora", default=None, metavar="DIR", help="default ../shared/corpora")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--misses", action="store_true", help="list the questions missed at 1")
+
+    b = sub.add_parser("bench", help="latency, reindex time, memory, against the naive peer")
+    b.add_argument("--corpora", default=None, metavar="DIR")
+    b.add_argument("--sizes", default="seed,corpora,10000,100000", help="comma list")
+    return p
+
+
+def _verbs() -> dict[str, Callable[[argparse.Namespace, Config], int]]:
+    from bot.cli import commands
+
+    return {
+        "ask": commands.ask,
+        "install": commands.install,
+        "chat": commands.chat,
+        "reindex": commands.reindex,
+        "run": commands.run,
+        "sync": commands.sync,
+        "eval": commands.evaluate,
+        "bench": commands.bench,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help()
+        return 2
+    try:
+        config = load_config(args.config)
+        if args.knowledge:
+            config = config.with_knowledge(args.knowledge)
+        setup_logging(config, verbose=args.verbose)
+        return _verbs()[args.verb](args, config)
+    except BotError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `... | head` closed the pipe: not an error worth a line
+        return 0
+    except Exception as err:  # the promise: one line, never a traceback (details with -v)
+        log.debug("unexpected error", exc_info=True)
+        print(f"error: unexpected {type(err).__name__}: {err} (run with -v for details)", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""Stage 1 of the pipeline: Markdown note files -> sections (and install snippets)."""

@@ -1,0 +1,64 @@
+"""Find and read the note files under a knowledge folder; a broken file is a warning, never a crash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import KnowledgeError
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_LINE_CHARS = 100_000  # a 1 MB single line is not a note (minified data, a pasted blob)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFile:
+    source: str  # POSIX path relative to the knowledge folder
+    text: str
+    digest: str  # sha256 of the raw bytes: what incremental reindex compares
+
+
+def discover(folder: Path) -> list[str]:
+    """Every *.md (any case) below folder, recursively, as sorted relative POSIX paths.
+
+    Hidden folders (.git, .cache) and the dictionary folder are skipped. Names may hold spaces,
+    Korean, '&' or '#': paths are never passed through a shell or a URL.
+    """
+    if not folder.is_dir():
+        raise KnowledgeError(f"knowledge folder not found: {folder}")
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in files:
+            if name.lower().endswith(".md") and not name.startswith("."):
+                found.append((Path(root) / name).relative_to(folder).as_posix())
+    return sorted(found)
+
+
+def decode_note(raw: bytes, source: str) -> tuple[str | None, str | None]:
+    """(text, None) for a usable note, (None, warning) for a broken one."""
+    if len(raw) > MAX_FILE_BYTES:
+        return None, f"{source}: skipped, larger than {MAX_FILE_BYTES // 1024 // 1024} MB"
+    if b"\x00" in raw:
+        return None, f"{source}: skipped, contains NUL bytes (binary file?)"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        return None, f"{source}: skipped, not valid UTF-8 (byte {err.start})"
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if any(len(line) > MAX_LINE_CHARS for line in text.split("\n")):
+        return None, f"{source}: skipped, a line longer than {MAX_LINE_CHARS:,} characters"
+    return text, None
+
+
+def read_note(folder: Path, source: str) -> tuple[NoteFile | None, str | None]:
+    try:
+        raw = (folder / source).read_bytes()
+    except OSError as err:
+        return None, f"{source}: skipped, cannot read ({err.strerror or err.__class__.__name__})"
+    text, warning = decode_note(raw, source)
+    if text is None:
+        return None, warning
+    return NoteFile(source, text, hashlib.sha256(raw).hexdigest()), None

@@ -1,0 +1,118 @@
+"""Install snippets per Linux distro, read from the notes' install sections (never hard-coded).
+
+An install section is one whose title says 설치/install. Inside it, each list item (or paragraph) label
+followed by a fenced code block is a candidate; a label that names a distro from
+knowledge/_dictionary/distros.txt ("2. Ubuntu Linux" -> ubuntu) becomes that distro's snippet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.errors import UnknownDistroError
+from bot.notes.markdown import _parser, inline_plain
+from bot.notes.section import Section
+
+_INSTALL_TITLE = re.compile(r"설치|install", re.IGNORECASE)
+_NON_WORD = re.compile(r"[\W_]+")
+_HANGUL = re.compile(r"[가-힣]")
+
+
+def _norm(s: str) -> str:
+    return _NON_WORD.sub("", s.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSnippet:
+    key: str  # "ubuntu": what /install and `install DISTRO` take
+    title: str  # the label in the note: "Ubuntu Linux"
+    names: tuple[str, ...]  # every name that finds it: key, Korean and English aliases
+    display_ko: str  # Korean display name: "우분투"
+    snippet: str
+    language: str
+    source: str
+    line: int
+
+    def to_json(self) -> dict[str, str | int]:
+        return {
+            "distro": self.key,
+            "title": self.title,
+            "snippet": self.snippet,
+            "language": self.language,
+            "source": self.source,
+            "line": self.line,
+        }
+
+
+def _labelled_fences(section: Section) -> list[tuple[str, int, str, str]]:
+    """(label, line, code, language) for each fence in the section's own body that follows a label."""
+    out: list[tuple[str, int, str, str]] = []
+    label, label_line = "", section.line
+    tokens = _parser().parse(section.text)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and i > 0:
+            break  # a sub-heading ends the section's own body
+        if tok.type == "inline" and i > 1:
+            text = inline_plain(tok).strip()
+            if text:
+                label, label_line = text.splitlines()[0], section.line + (tok.map[0] if tok.map else 0)
+        elif tok.type == "fence" and label:
+            lang = (tok.info.split() or ["text"])[0]
+            if out and out[-1][0] == label:  # two fences under one label: one snippet
+                prev = out[-1]
+                out[-1] = (label, prev[1], prev[2].rstrip("\n") + "\n" + tok.content, prev[3])
+            else:
+                out.append((label, label_line, tok.content, lang))
+    return out
+
+
+def _match_distro(label: str, distros: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...] | None:
+    n = _norm(label)
+    for _key, names in distros:
+        for name in names:
+            m = _norm(name)
+            if m and (n == m or (len(m) >= 3 and m in n)):
+                return names
+    return None
+
+
+def find_install_snippets(
+    sections: list[Section], distros: tuple[tuple[str, tuple[str, ...]], ...]
+) -> list[InstallSnippet]:
+    per_section: list[list[InstallSnippet]] = []
+    for sec in sections:
+        if not _INSTALL_TITLE.search(sec.title):
+            continue
+        found = []
+        for label, line, code, lang in _labelled_fences(sec):
+            names = _match_distro(label, distros)
+            if names is None:
+                continue
+            korean = next((x for x in names if _HANGUL.search(x)), label)
+            found.append(
+                InstallSnippet(
+                    names[0], label, (*names, label), korean, code.rstrip("\n"), lang, sec.source, line
+                )
+            )
+        if found:
+            per_section.append(found)
+    # The section listing the most distros is the install table; other notes' stray matches come after.
+    per_section.sort(key=len, reverse=True)
+    chosen: dict[str, InstallSnippet] = {}
+    for found in per_section:
+        for snip in found:
+            chosen.setdefault(snip.key, snip)
+    return list(chosen.values())
+
+
+def lookup(snippets: list[InstallSnippet], asked: str) -> InstallSnippet:
+    want = _norm(asked)
+    if want:
+        for snip in snippets:
+            if any(_norm(n) == want for n in snip.names):
+                return snip
+        prefix = [s for s in snippets if any(_norm(n).startswith(want) for n in s.names)]
+        if len(want) >= 3 and len(prefix) == 1:
+            return prefix[0]
+    raise UnknownDistroError(asked, [s.key for s in snippets])

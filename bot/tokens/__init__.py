@@ -1,0 +1,1 @@
+"""Stage 2: text -> search tokens (Kiwi morphemes, ASCII/code runs, aliases)."""

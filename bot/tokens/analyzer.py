@@ -1,0 +1,216 @@
+"""Text -> search tokens, the same way for notes and questions.
+
+Three passes, each for a reason Kiwi alone gets wrong:
+1. ASCII/code runs (EC2, docker.sock, get.docker.com, docker-compose.yml) are cut out before Kiwi, which
+   would split them ("EC" + "2"); each run yields itself lower-cased plus its parts.
+2. The Korean rest goes through Kiwi with the maintainers' user words; content morphemes are kept.
+3. Every token goes through the alias table (도커 = docker, 장단점 => 장점 단점).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+
+from bot.tokens.lexicon import Lexicon
+
+# An ASCII run: letters/digits joined by code punctuation. Leading/trailing punctuation is not part of it.
+_ASCII_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._/:+#@-]*[A-Za-z0-9+#])?")
+_ASCII_PART = re.compile(r"[a-z]+|[0-9]+")
+_WORD_PART = re.compile(r"[a-z0-9]+")
+
+# Content morphemes worth matching. Verbs/adjectives keep their stem ("다르", "좋").
+_KEEP = {"NNG", "NNP", "NR", "VV", "VA", "XR", "SH", "MAG"}
+# Function-like words that carry no topic in a question or a note.
+_STOP = {
+    "하",
+    "되",
+    "있",
+    "없다",
+    "이",
+    "주",
+    "알리",
+    "알",
+    "보",
+    "같",
+    "궁금",
+    "설명",
+    "말",
+    "뭐",
+    "무엇",
+    "어떻",
+    "좀",
+    "것",
+    "수",
+    "등",
+    "때문",
+    "경우",
+    "위",
+    "통하",
+    "대하",
+    "가지",
+    "오",
+    "가",
+    "나",
+    "그",
+    "또",
+    "및",
+    "더",
+    "잘",
+    "안",
+    "못",
+    "너무",
+    "정말",
+    "진짜",
+    "그냥",
+    "다",
+    "제일",
+    "가장",
+    "the",
+    "a",
+    "an",
+    "is",
+    "are",
+    "of",
+    "to",
+    "in",
+    "on",
+    "and",
+    "or",
+    "for",
+    "what",
+    "whats",
+    "how",
+    "do",
+    "does",
+    "i",
+    "you",
+    "it",
+    "this",
+    "that",
+    "with",
+    "be",
+    "can",
+    "me",
+    "tell",
+    "about",
+    "please",
+    "pls",
+    # particles Kiwi may read as nouns when a question is nothing but particles ("은는이가")
+    "은",
+    "는",
+    "을",
+    "를",
+    "의",
+    "도",
+    "만",
+    "과",
+    "와",
+    "랑",
+    "에",
+}
+# Kiwi reads some common words as MAG (adverbs); of those only these carry meaning for search.
+_KEEP_MAG = {"왜", "먼저", "자동", "직접", "동시", "병렬"}
+
+
+def _normalize(text: str) -> str:
+    # NFKC folds full-width ASCII (ＥＣ２) and compatibility jamo; control characters become spaces.
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+
+
+def ascii_tokens(run: str) -> list[str]:
+    """'docker-compose.yml' -> [docker-compose.yml, docker, compose, yml]; 'EC2' -> [ec2, ec]."""
+    low = run.lower()
+    out = [low]
+    words = _WORD_PART.findall(low)
+    if len(words) > 1:
+        out.extend(words)
+    for w in words:
+        pieces = _ASCII_PART.findall(w)
+        if len(pieces) > 1 and len(w) <= 12:  # ec2 -> ec, 2; skip long hashes
+            out.extend(p for p in pieces if len(p) > 1 or p.isalpha())
+    return out
+
+
+class Analyzer:
+    """Thread-safe text analyzer. One Kiwi per analyzer; user words are added before the first call."""
+
+    BATCH = 256  # texts per Kiwi batch call
+
+    def __init__(self, lexicon: Lexicon, num_workers: int = 2) -> None:
+        from kiwipiepy import Kiwi  # heavy import (~2 s): only when an analyzer is built
+
+        self.lexicon = lexicon
+        self._kiwi = Kiwi(num_workers=num_workers)
+        for word, tag in lexicon.user_words:
+            self._kiwi.add_user_word(word, tag, 0)
+        self._lock = threading.Lock()  # Kiwi objects are not documented as thread-safe
+
+    @property
+    def version(self) -> str:
+        import kiwipiepy
+
+        return f"kiwipiepy-{kiwipiepy.__version__}/lex-{self.lexicon.fingerprint}"
+
+    def warm_up(self) -> None:
+        """Kiwi builds its model lazily on the first call (~2.7 s): pay it at start-up, not on a question."""
+        self.tokenize("도커 설치")
+
+    # -- splitting ASCII from Korean -------------------------------------------------------------
+    @staticmethod
+    def _split(text: str) -> tuple[list[str], str]:
+        text = _normalize(text)
+        runs = _ASCII_RUN.findall(text)
+        # A placeholder keeps the particle after a run attached to something ("Docker는" -> "A는"):
+        # a bare "는" would be misread as a verb. Kiwi tags it SL and _finish drops SL.
+        korean = _ASCII_RUN.sub("A", text)
+        return runs, korean
+
+    def _finish(self, runs: Iterable[str], morphs: Iterable[tuple[str, str]]) -> list[str]:
+        raw: list[str] = []
+        for run in runs:
+            raw.extend(ascii_tokens(run))
+        prev_noun = ""
+        for form, tag in morphs:
+            base = tag.split("-", 1)[0]
+            if base == "XSN" and prev_noun:  # 가상 + 화 -> also 가상화
+                raw.append(prev_noun + form)
+            prev_noun = form if base in ("NNG", "NNP") else ""
+            if base not in _KEEP or (base == "MAG" and form not in _KEEP_MAG):
+                continue
+            raw.append(form.lower())
+        out: list[str] = []
+        for tok in raw:
+            if tok in _STOP:
+                continue
+            out.extend(t for t in self.lexicon.canonical(tok) if t not in _STOP)
+        return out
+
+    def tokenize(self, text: str) -> list[str]:
+        runs, korean = self._split(text)
+        morphs: list[tuple[str, str]] = []
+        if korean.strip():
+            with self._lock:
+                morphs = [(t.form, t.tag) for t in self._kiwi.tokenize(korean)]
+        return self._finish(runs, morphs)
+
+    def tokenize_many(
+        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+    ) -> list[list[str]]:
+        """Batch form for indexing: Kiwi's list API uses its worker threads. progress(done, total)."""
+        splits = [self._split(t) for t in texts]
+        todo = [i for i, (_, k) in enumerate(splits) if k.strip()]
+        morphs: dict[int, list[tuple[str, str]]] = {}
+        # Chunks, so a reindex in a worker thread lets questions through between them.
+        for start in range(0, len(todo), self.BATCH):
+            chunk = todo[start : start + self.BATCH]
+            with self._lock:
+                results = self._kiwi.tokenize([splits[i][1] for i in chunk])
+                for i, toks in zip(chunk, results, strict=True):
+                    morphs[i] = [(t.form, t.tag) for t in toks]
+            if progress:
+                progress(min(start + self.BATCH, len(todo)), len(todo))
+        return [self._finish(runs, morphs.get(i, ())) for i, (runs, _) in enumerate(splits)]

@@ -1,0 +1,107 @@
+"""Maintainer-edited word lists that live beside the notes (knowledge/_dictionary/).
+
+- user_words.txt: words Kiwi must read as one noun ("도커"), one per line, optional POS tag.
+- aliases.txt: "대표어 = 다른말 = ..." groups mapped to one search token; "장단점 => 장점 단점" expands.
+- distros.txt: install-snippet distro names, "key = 별칭 = alias ...".
+
+A bad line never stops indexing: it becomes a warning naming the file and line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DICTIONARY_DIR = "_dictionary"
+_TAGS = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "MAG", "XR", "SL"}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    user_words: tuple[tuple[str, str], ...] = ()  # (word, tag)
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lower-case token -> replacement(s)
+    distros: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (key, names)
+    warnings: tuple[str, ...] = ()
+    fingerprint: str = ""  # hash of the files' bytes: a change forces a full re-tokenize
+
+    def canonical(self, token: str) -> tuple[str, ...]:
+        return self.aliases.get(token, (token,))
+
+
+def _lines(path: Path, warnings: list[str]) -> list[tuple[int, str]]:
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as err:
+        warnings.append(f"{path.name}: cannot read ({err.__class__.__name__}); ignored")
+        return []
+    out = []
+    for no, line in enumerate(raw.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append((no, line))
+    return out
+
+
+def _parse_user_words(path: Path, warnings: list[str]) -> list[tuple[str, str]]:
+    words = []
+    for no, line in _lines(path, warnings):
+        parts = line.split()
+        tag = parts[1].upper() if len(parts) > 1 else "NNP"
+        if len(parts) > 2 or tag not in _TAGS:
+            warnings.append(f"{path.name}:{no}: expected 'word [TAG]' with TAG in {sorted(_TAGS)}; skipped")
+            continue
+        words.append((parts[0], tag))
+    return words
+
+
+def _parse_aliases(path: Path, warnings: list[str]) -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for no, line in _lines(path, warnings):
+        if "=>" in line:
+            head, _, tail = line.partition("=>")
+            src, targets = head.strip().lower(), tuple(tail.lower().split())
+            if not src or " " in src or not targets:
+                warnings.append(f"{path.name}:{no}: expected 'word => word word ...'; skipped")
+                continue
+            table[src] = targets
+            continue
+        names = [n.strip().lower() for n in line.split("=")]
+        if len(names) < 2 or any(not n or " " in n for n in names):
+            warnings.append(f"{path.name}:{no}: expected 'word = word = ...' (single words); skipped")
+            continue
+        for name in names[1:]:
+            table.setdefault(name, (names[0],))
+    return table
+
+
+def _parse_distros(path: Path, warnings: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    out = []
+    for no, line in _lines(path, warnings):
+        names = [n.strip() for n in line.split("=") if n.strip()]
+        if not names or " " in names[0]:
+            warnings.append(f"{path.name}:{no}: expected 'key = 별칭 = alias ...'; skipped")
+            continue
+        out.append((names[0].lower(), tuple(names)))
+    return out
+
+
+def load_lexicon(knowledge_dir: Path) -> Lexicon:
+    folder = knowledge_dir / DICTIONARY_DIR
+    warnings: list[str] = []
+    digest = hashlib.sha256()
+    for name in ("user_words.txt", "aliases.txt", "distros.txt"):
+        p = folder / name
+        digest.update(name.encode())
+        with contextlib.suppress(OSError):  # unreadable: _lines() reports it
+            digest.update(p.read_bytes())
+    return Lexicon(
+        user_words=tuple(_parse_user_words(folder / "user_words.txt", warnings)),
+        aliases=_parse_aliases(folder / "aliases.txt", warnings),
+        distros=tuple(_parse_distros(folder / "distros.txt", warnings)),
+        warnings=tuple(warnings),
+        fingerprint=digest.hexdigest()[:16],
+    )

@@ -1,0 +1,80 @@
+"""Typo repair for question words the notes never use: 쿠버내티스 -> 쿠버네티스, 우부투 -> 우분투.
+
+Hangul is compared letter by letter (jamo), so one wrong vowel is one edit, not one whole syllable.
+A symmetric-delete table finds every vocabulary word within one edit without scanning the vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_S0, _L, _V, _T = 0xAC00, 19, 21, 28
+
+
+def jamo(word: str) -> str:
+    out = []
+    for ch in word:
+        code = ord(ch) - _S0
+        if 0 <= code < _L * _V * _T:
+            out.append(chr(0x1100 + code // (_V * _T)))
+            out.append(chr(0x1161 + (code % (_V * _T)) // _T))
+            if code % _T:
+                out.append(chr(0x11A7 + code % _T))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _deletes(s: str) -> set[str]:
+    return {s[:i] + s[i + 1 :] for i in range(len(s))}
+
+
+def _within_one(a: str, b: str) -> bool:
+    """Levenshtein distance <= 1, or one swap of neighbours."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    if la > lb:
+        a, b = b, a
+    return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
+
+
+def _eligible(word: str) -> bool:
+    # Short words have too many neighbours one edit away to guess safely.
+    hangul = sum(1 for c in word if "가" <= c <= "힣")
+    return hangul >= 2 or (hangul == 0 and len(word) >= 5 and word.isalpha())
+
+
+class Speller:
+    def __init__(self, vocabulary: Iterable[str], weight: dict[str, float]) -> None:
+        self._weight = weight
+        self._table: dict[str, list[str]] = {}
+        for word in vocabulary:
+            if not _eligible(word):
+                continue
+            j = jamo(word)
+            for key in (j, *_deletes(j)):
+                self._table.setdefault(key, []).append(word)
+
+    def correct(self, word: str) -> str | None:
+        """The most frequent vocabulary word one edit away, or None."""
+        if not _eligible(word):
+            return None
+        j = jamo(word)
+        seen: set[str] = set()
+        for key in (j, *_deletes(j)):
+            seen.update(self._table.get(key, ()))
+        hits = [w for w in seen if w != word and _within_one(jamo(w), j)]
+        if not hits:
+            return None
+        return max(hits, key=lambda w: (self._weight.get(w, 0.0), w))
