@@ -83,6 +83,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{files} files, {sections} sections ({retokenized} re-tokenized) in {seconds:.1f} s.",
         "파일 {files}개, 섹션 {sections}개 (다시 분석 {retokenized}개), {seconds:.1f}초.",
     ),
+    "reindex_failed": ("Reindex failed", "재색인 실패"),
+    "reindex_kept": (
+        "The old index keeps answering. Reason: {error}",
+        "이전 색인으로 계속 답해요. 이유: {error}",
+    ),
     "reindex_problems": ("Problems", "문제"),
     "reindex_none": ("No problems.", "문제 없음."),
     "reindex_more_problems": ("… and {n} more", "… 외 {n}개"),

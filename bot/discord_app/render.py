@@ -265,10 +265,8 @@ def decline_embed(answer: Answer, locale: str | None = None, examples: Sequence[
     embed = discord.Embed(title=t("decline_title", locale), colour=COLOR_DECLINE)
     if answer.question:
         embed.set_author(name=ellipsize(answer.question, limits.EMBED_AUTHOR))
-    body = t("decline_body", locale)
-    if answer.message and answer.message.strip() != body:
-        body += "\n" + answer.message
-    embed.description = fit_markdown(body, 1000)
+    # The engine's reason is written for people; ours is the fallback.
+    embed.description = fit_markdown(break_ticks(answer.message.strip()) or t("decline_body", locale), 1000)
     tips = list(answer.suggestions) or list(examples)
     if tips:
         embed.add_field(name=t("try_instead", locale), value=_bullets(tips[:8], limits.EMBED_FIELD_VALUE))
@@ -298,8 +296,9 @@ def install_embed(
 
 
 def reindex_embed(report: Any, locale: str | None = None) -> discord.Embed:
-    """Counts and problems of a ReindexReport (files, sections, retokenized, warnings, seconds)."""
-    embed = discord.Embed(title=t("reindex_title", locale), colour=COLOR_ADMIN)
+    """Counts and problems of a ReindexReport (files, sections, retokenized, warnings, seconds, ok, error)."""
+    ok = getattr(report, "ok", True)
+    embed = discord.Embed(title=t("reindex_title" if ok else "reindex_failed", locale), colour=COLOR_ADMIN)
     embed.description = t(
         "reindex_body",
         locale,
@@ -308,6 +307,9 @@ def reindex_embed(report: Any, locale: str | None = None) -> discord.Embed:
         retokenized=report.retokenized,
         seconds=float(report.seconds),
     )
+    if not ok:
+        error = break_ticks(str(getattr(report, "error", "") or ""))
+        embed.description = ellipsize(t("reindex_kept", locale, error=error), limits.EMBED_DESCRIPTION)
     warnings = [str(w) for w in report.warnings]
     if warnings:
         shown = _bullets(warnings, limits.EMBED_FIELD_VALUE - 40)
