@@ -1,0 +1,150 @@
+"""`python -m bot eval`: hit@1, hit@3, MRR and off-topic decline on eval/*.jsonl, ours beside the peers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answers.engine import Engine, Tuning
+from bot.answers.service import tuning_from
+from bot.config import Config
+from bot.evaluation.data import (
+    DEFAULT_CORPORA,
+    SEED_KNOWLEDGE,
+    Question,
+    corpora_folder,
+    load_questions,
+)
+from bot.evaluation.peers import Peer, kiwi_default_tokenizer, whitespace_tokenize
+from bot.notes.section import Section
+
+Ranker = Callable[[str], tuple[bool, list[Section]]]  # question -> (answered, ranked sections)
+
+
+@dataclass
+class Scores:
+    system: str
+    questions: int
+    hit1: float
+    hit3: float
+    mrr: float
+    offtopic: int
+    declined: float  # off-topic questions declined
+    false_declines: int  # in-scope questions declined
+    misses: list[str]
+
+    def row(self) -> str:
+        return (
+            f"{self.system:<16} {self.hit1:6.3f} {self.hit3:6.3f} {self.mrr:6.3f} "
+            f"{self.declined:8.3f} {self.false_declines:7d}"
+        )
+
+
+def score(system: str, questions: Sequence[Question], ranker: Ranker) -> Scores:
+    hit1 = hit3 = rr = 0.0
+    in_scope = off = declined = false_declines = 0
+    misses = []
+    for q in questions:
+        answered, ranked = ranker(q.q)
+        if q.offtopic:
+            off += 1
+            declined += not answered
+            if answered:
+                misses.append(f"[offtopic answered] {q.q} -> {ranked[0].title if ranked else '-'}")
+            continue
+        in_scope += 1
+        if not answered:
+            false_declines += 1
+            misses.append(f"[declined] {q.q}")
+            continue
+        rank = next(
+            (
+                n
+                for n, s in enumerate(ranked[:10], 1)
+                if any(e.matches(s.source, s.title, s.line) for e in q.expect)
+            ),
+            None,
+        )
+        if rank == 1:
+            hit1 += 1
+        else:
+            got = ranked[0].title if ranked else "-"
+            misses.append(
+                f"[{q.kind}] {q.q} -> {got} @{ranked[0].line if ranked else 0} (want {q.expect[0].title}; rank {rank})"
+            )
+        if rank is not None and rank <= 3:
+            hit3 += 1
+        if rank is not None:
+            rr += 1 / rank
+    n = max(in_scope, 1)
+    return Scores(
+        system, in_scope, hit1 / n, hit3 / n, rr / n, off, declined / max(off, 1), false_declines, misses
+    )
+
+
+def ours(engine: Engine) -> Ranker:
+    def rank(q: str) -> tuple[bool, list[Section]]:
+        ans = engine.ask(q, top=10)
+        return ans.answered, [r.section for r in ans.results]
+
+    return rank
+
+
+def peer(p: Peer) -> Ranker:
+    def rank(q: str) -> tuple[bool, list[Section]]:
+        order = p.rank(q)
+        return bool(order), [p.sections[i] for i in order]
+
+    return rank
+
+
+def evaluate_set(
+    name: str, folder: Path, tuning: Tuning, with_peers: bool, analyzer=None, kiwi_tok=None
+) -> list[Scores]:
+    questions = load_questions(name)
+    engine = Engine.build(folder, tuning, analyzer=analyzer)
+    results = [score("ours", questions, ours(engine))]
+    if with_peers:
+        secs = engine.index.sections
+        results.append(score("whitespace+okapi", questions, peer(Peer("ws", secs, whitespace_tokenize))))
+        tok = kiwi_tok or kiwi_default_tokenizer()
+        results.append(score("kiwi+okapi", questions, peer(Peer("kiwi", secs, tok))))
+    return results
+
+
+def main(args: argparse.Namespace, config: Config) -> int:
+    tuning = tuning_from(config)
+    corpora = Path(args.corpora) if args.corpora else DEFAULT_CORPORA
+    sets = ["seed", "corpora"] if args.set == "all" else [args.set]
+    report: dict[str, list[dict]] = {}
+    for name in sets:
+        started = time.perf_counter()
+        if name == "corpora" and not corpora.is_dir():
+            print(f"corpora: skipped, {corpora} not found")
+            continue
+        folder = SEED_KNOWLEDGE if name == "seed" else corpora_folder(corpora)
+        try:
+            rows = evaluate_set(name, folder, tuning, with_peers=True)
+        finally:
+            if folder != SEED_KNOWLEDGE:
+                shutil.rmtree(folder, ignore_errors=True)
+        report[name] = [{k: v for k, v in vars(r).items() if k != "misses"} for r in rows]
+        if not args.json:
+            n = rows[0]
+            print(
+                f"\n== {name}: {n.questions} questions, {n.offtopic} off-topic ({time.perf_counter() - started:.1f}s)"
+            )
+            print(f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'declined':>8} {'falseno':>7}")
+            for r in rows:
+                print(r.row())
+            if args.misses:
+                for m in rows[0].misses:
+                    print("  " + m)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    return 0
