@@ -148,6 +148,8 @@ def create_bot(
         "max_messages": 1000,  # recent messages, for reply-chain context
         "activity": discord.Activity(type=discord.ActivityType.listening, name="/ask · /help"),
     }
+    discord.VoiceClient.warn_nacl = False  # no voice here: skip the "PyNaCl/davey is not installed" warnings
+    discord.VoiceClient.warn_dave = False
     shards = _shard_options(config)
     if shards is not None:
         return ShardedQABot(config, service, commands_only, **kwargs, **shards)

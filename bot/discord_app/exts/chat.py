@@ -41,7 +41,7 @@ class Chat(commands.Cog):
             return False
         if any(u.id == me.id for u in message.mentions):
             return True
-        if message.guild is None:  # a DM to the bot
+        if isinstance(message.channel, discord.DMChannel):  # a DM to the bot
             return True
         cfg = self.bot.config.discord
         if cfg.message_content_intent and cfg.answer_channel_ids:
