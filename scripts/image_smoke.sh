@@ -9,8 +9,9 @@
 #
 # Checks (one PASS/FAIL line each, then "smoke: N passed, N failed"; exit 1 on any failure):
 #   non-root   the image's default user has a non-zero uid
-#   index      the index was built at image build time (the cache folder is non-empty)
-#   ask        `python -m bot ask --json "도커와 EC2 차이"` answers with a first result titled ...EC2...
+#   ask        `python -m bot ask --json "도커와 EC2 차이"`, on a read-only root filesystem, answers with a
+#              first result whose title mentions EC2
+#   index      the index was built at image build time and that ask used it without rebuilding
 #   no-token   the default command without DISCORD_TOKEN exits non-zero and names DISCORD_TOKEN
 #
 # Needs root (apt-get, debootstrap, podman). Caches live outside the repo, in $NOTESBOT_IMAGE_CACHE
@@ -144,12 +145,13 @@ check() {  # check NAME OK(true/false) DETAIL
         failed=$((failed + 1))
     fi
 }
-# run OUTFILE ARGS...: podman run without network or host env; sets $rc. No DISCORD_TOKEN is passed.
+# run OUT ARGS...: podman run without network or host env (so no DISCORD_TOKEN); stdout to OUT, stderr
+# to OUT.err; sets $rc.
 run() {
     local out=$1
     shift
     rc=0
-    PM_TIMEOUT=120 pm run --rm --network none "$@" >"$out" 2>&1 || rc=$?
+    PM_TIMEOUT=120 pm run --rm --network none "$@" >"$out" 2>"$out.err" || rc=$?
 }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -160,39 +162,47 @@ uid=$(tr -d '[:space:]' <"$tmp/id")
 if [[ $rc -eq 0 && $uid =~ ^[0-9]+$ && $uid -ne 0 ]]; then
     check non-root true "id -u = $uid"
 else
-    check non-root false "id -u gave rc=$rc: $(head -c 300 "$tmp/id")"
+    check non-root false "id -u gave rc=$rc: $(cat "$tmp/id" "$tmp/id.err" | head -c 300)"
 fi
 
-# (b) index baked in at build time
-run "$tmp/index" "$IMAGE" sh -c 'find /app/.cache -type f | head -20'
-if [[ $rc -eq 0 && -s $tmp/index ]]; then
-    check index true "$(wc -l <"$tmp/index") file(s) under /app/.cache, e.g. $(head -1 "$tmp/index")"
-else
-    check index false "no index files under /app/.cache (rc=$rc): $(head -c 300 "$tmp/index")"
-fi
-
-# (c) a real question; read-only root filesystem, so the answer must come from the baked-in index.
+# (b) a real question, on a read-only root filesystem: the answer must come from the index baked in at
+#     build time (a missing or stale index would be rebuilt and fail to save, which logs a warning).
 run "$tmp/ask" --read-only "$IMAGE" python -m bot ask --json "$QUESTION"
+ask_rc=$rc
 verdict=$(python3 - "$tmp/ask" "$rc" <<'PY'
 import json, sys
 path, rc = sys.argv[1], int(sys.argv[2])
-raw = open(path, encoding="utf-8", errors="replace").read()
+out = open(path, encoding="utf-8", errors="replace").read()
+err = open(path + ".err", encoding="utf-8", errors="replace").read()
 if rc != 0:
-    print(f"false|exit {rc}: {raw.strip()[-300:]}")
+    print(f"false|exit {rc}: {(err or out).strip()[-300:]}")
     sys.exit()
 try:
-    data = json.loads(raw[raw.index("{"):])
-    title = data["results"][0]["title"]
-except (ValueError, KeyError, IndexError, TypeError) as err:
-    print(f"false|no results[0].title in the JSON ({type(err).__name__}): {raw.strip()[:300]}")
+    title = json.loads(out)["results"][0]["title"]
+except (ValueError, KeyError, IndexError, TypeError) as exc:
+    print(f"false|no results[0].title in the JSON ({type(exc).__name__}): {out.strip()[:300]}")
     sys.exit()
 print(f"{'true' if 'EC2' in title else 'false'}|results[0].title = {title!r}")
 PY
 )
 check ask "${verdict%%|*}" "ask \"$QUESTION\": ${verdict#*|}"
 
+# (c) the index is in the image and that ask used it without rebuilding.
+run "$tmp/index" "$IMAGE" sh -c 'find /app/.cache -type f -size +0 | head -20'
+complaint=$(grep -iE 'warning|rebuil|could not save' "$tmp/ask.err" | head -1 || true)
+if [[ $rc -ne 0 || ! -s $tmp/index ]]; then
+    check index false "no index files under /app/.cache (rc=$rc): $(head -c 300 "$tmp/index.err")"
+elif [[ $ask_rc -ne 0 ]]; then
+    check index false "ask failed, so the index could not be exercised"
+elif [[ -n $complaint ]]; then
+    check index false "ask did not use the baked-in index: $(head -c 300 <<<"$complaint")"
+else
+    check index true "$(wc -l <"$tmp/index") file(s) under /app/.cache ($(head -1 "$tmp/index")), used read-only"
+fi
+
 # (d) the default command (bot run) without DISCORD_TOKEN: non-zero exit naming the variable.
 run "$tmp/run" "$IMAGE"
+cat "$tmp/run.err" >>"$tmp/run"
 if [[ $rc -ne 0 && $rc -ne 124 ]] && grep -q DISCORD_TOKEN "$tmp/run"; then
     check no-token true "exit $rc: $(grep -m1 DISCORD_TOKEN "$tmp/run" | head -c 200)"
 elif [[ $rc -eq 124 ]]; then
