@@ -166,7 +166,7 @@ def _markdown_body(result: Result) -> str:
 
 def heading_title(path: Sequence[str], limit: int = limits.EMBED_TITLE) -> str:
     """A breadcrumb title 'a › b › c' within ``limit``; outer parts are dropped first."""
-    parts = [plain(p) for p in path if plain(p)] or ["?"]
+    parts = [break_ticks(plain(p)) for p in path if plain(p)] or ["?"]
     while len(parts) > 1 and len(" › ".join(parts)) > limit:
         parts = ["…", *parts[2:]] if parts[0] == "…" else ["…", *parts[1:]]
     return ellipsize(" › ".join(parts), limit)

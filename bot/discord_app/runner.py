@@ -91,7 +91,7 @@ def sync(config: Config, guild_id: int | None) -> int:
     except (discord.HTTPException, ValueError) as err:
         print(f"error: sync failed: {err}", file=sys.stderr)
         return 1
-    where = f"guild {guild_id}" if guild_id else "globally (may take up to an hour to show)"
+    where = f"to guild {guild_id}" if guild_id else "globally"
     print(f"synced {count} commands {where}")
     return 0
 

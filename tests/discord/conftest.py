@@ -63,10 +63,12 @@ async def make_bot(fake: FakeDiscord, service: Any, cache_dir: Path) -> AsyncIte
     """Build a bot with config [discord] overrides, log it in against the fake (runs setup_hook)."""
     bots: list[commands.Bot] = []
 
-    async def factory(*, engine: Any = service, **discord_cfg: Any) -> commands.Bot:
+    async def factory(
+        *, engine: Any = service, commands_only: bool = False, **discord_cfg: Any
+    ) -> commands.Bot:
         discord_cfg.setdefault("cooldown_rate", 100)
         discord_cfg.setdefault("cooldown_seconds", 1.0)
-        bot = create_bot(make_config(cache_dir, **discord_cfg), engine)
+        bot = create_bot(make_config(cache_dir, **discord_cfg), engine, commands_only=commands_only)
         bots.append(bot)
         await bot.login("fake-token")
         return bot

@@ -26,6 +26,7 @@ ANSWER_CHANNEL_ID = 920_000_000_000_000_003
 MAINTAINER_ROLE_ID = 930_000_000_000_000_001
 OTHER_ROLE_ID = 930_000_000_000_000_002
 TIMESTAMP = "2024-01-01T00:00:00+00:00"
+REJECTED_TOKEN = "rejected-token"  # GET /users/@me answers 401 for it
 
 _ids = itertools.count(1_000_000_000_000_000_000)
 
@@ -56,6 +57,7 @@ class Req:
     query: dict[str, str]
     body: Any  # parsed JSON (multipart bodies: the payload_json part)
     at: float  # time.monotonic() on arrival
+    auth: str = ""  # the Authorization header
 
 
 @dataclass
@@ -95,7 +97,9 @@ class FakeDiscord:
         elif request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else None
-        req = Req(request.method, path, dict(request.query), body, at)
+        req = Req(
+            request.method, path, dict(request.query), body, at, request.headers.get("Authorization", "")
+        )
         status, payload = self._respond(req)
         async with self._cond:
             self.requests.append(req)
@@ -110,6 +114,8 @@ class FakeDiscord:
         p, m, body = req.path, req.method, req.body or {}
         parts = p.strip("/").split("/")
         if m == "GET" and p == "/users/@me":
+            if req.auth == f"Bot {REJECTED_TOKEN}":
+                return 401, {"message": "401: Unauthorized", "code": 0}
             return 200, BOT_USER
         if m == "GET" and p == "/oauth2/applications/@me":
             return 200, {
@@ -221,7 +227,7 @@ class FakeDiscord:
         return [r for r in self.requests if r.path.endswith("/callback")]
 
 
-# -- raw payloads -------------------------------------------------------------------------------------------
+# -- raw payloads--
 def member(uid: int, *, name: str = "user", permissions: str = "0", roles: list[int] | None = None) -> dict:
     return {
         "user": user(uid, name),
