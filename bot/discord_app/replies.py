@@ -80,6 +80,8 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     if not expected:
         command = interaction.command.qualified_name if interaction.command else interaction.data
         log.error("error in interaction %s (%s)", interaction.id, command, exc_info=error)
+    if interaction.type is discord.InteractionType.autocomplete:
+        return  # an autocomplete can only answer with choices; nothing to tell the user
     try:
         await send(interaction, content=message, ephemeral=True)
     except discord.HTTPException as err:  # the interaction may have expired; nothing else to do

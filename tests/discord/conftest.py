@@ -4,6 +4,7 @@ real AnswerService over /work/main/knowledge (built once per session: Kiwi start
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -30,6 +31,23 @@ BotFactory = Callable[..., Awaitable[commands.Bot]]
 def make_config(cache_dir: Path, **discord_cfg: Any) -> Config:
     data = {"knowledge": {"dir": str(KNOWLEDGE), "cache_dir": str(cache_dir)}, "discord": discord_cfg}
     return parse_config(data, KNOWLEDGE.parent)
+
+
+_LOCAL = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name resolution only for the loopback: a request to anything else fails instead of leaving."""
+    real = socket.getaddrinfo
+
+    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and name not in _LOCAL:
+            raise OSError(f"tests must not reach the network (tried {name!r})")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
 
 
 @pytest.fixture(scope="session")

@@ -198,3 +198,24 @@ async def test_reindex_refused_for_others(make_bot, fake):
     # Discord also receives default_member_permissions, but it enforces them in its client only.
     (callback,) = await run(fake, bot, fd.slash("reindex", guild=False), count=1)
     assert callback.body["data"]["flags"] == EPHEMERAL
+
+
+async def test_ask_in_a_dm(bot, fake):
+    callback, followup = await run(fake, bot, fd.slash("ask", {"question": "도커 장점"}, guild=False))
+    assert callback.body == {"type": 5} and "장점" in first_embed(followup)["title"]
+
+
+async def test_autocomplete_while_the_engine_loads_offers_nothing(make_bot, fake):
+    bot = await make_bot(engine=None, commands_only=True)
+    (callback,) = await run(fake, bot, fd.autocomplete("install", "distro", "u"), count=1)
+    assert callback.body == {"type": 8, "data": {"choices": []}}
+
+
+async def test_no_request_leaves_the_machine(bot, fake):
+    import socket
+
+    with pytest.raises(OSError, match="must not reach"):
+        socket.getaddrinfo("discord.com", 443)
+    import discord
+
+    assert fake.base == discord.http.Route.BASE and fake.base.startswith("http://127.0.0.1:")

@@ -166,3 +166,25 @@ def test_distro_choices_rank_prefix_first():
     assert [c.value for c in distro_choices(snips, "linux", "en")] == ["ubuntu"]
     assert distro_choices(snips, "우분", "ko")[0].name == "우분투 (Ubuntu Linux)"
     assert distro_choices(snips, "zzz", "ko") == []
+
+
+def test_reindex_embed_ok_and_failed():
+    from types import SimpleNamespace
+
+    ok = SimpleNamespace(files=2, sections=30, retokenized=3, warnings=[], seconds=1.25, ok=True, error="")
+    embed = render.reindex_embed(ok, "en")
+    assert embed.title == "Reindex finished" and "2 files, 30 sections (3 re-tokenized)" in embed.description
+    assert embed.fields[0].value == "No problems."
+    failed = SimpleNamespace(
+        files=2, sections=30, retokenized=0, warnings=[], seconds=0, ok=False, error="no notes"
+    )
+    embed = render.reindex_embed(failed, "ko")
+    assert embed.title == "재색인 실패" and "no notes" in embed.description
+
+
+def test_user_cooldowns():
+    from bot.discord_app.cooldown import UserCooldowns
+
+    cd = UserCooldowns(2, 60)
+    assert cd.hit(1) is None and cd.hit(1) is None and cd.hit(1) > 0 and cd.hit(2) is None
+    assert cd.should_warn(1, 5) and not cd.should_warn(1, 5)

@@ -73,7 +73,9 @@ class Install(commands.Cog):
     async def distro_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return distro_choices(self.bot.engine().distros(), current, str(interaction.locale))
+        service = self.bot.service
+        snippets = service.distros() if service is not None else []  # loading: no suggestions yet
+        return distro_choices(snippets, current, str(interaction.locale))
 
 
 async def setup(bot: QABot) -> None:
