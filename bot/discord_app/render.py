@@ -269,7 +269,8 @@ def decline_embed(answer: Answer, locale: str | None = None, examples: Sequence[
     embed.description = fit_markdown(break_ticks(answer.message.strip()) or t("decline_body", locale), 1000)
     tips = list(answer.suggestions) or list(examples)
     if tips:
-        embed.add_field(name=t("try_instead", locale), value=_bullets(tips[:8], limits.EMBED_FIELD_VALUE))
+        value = _bullets(tips[:8], limits.EMBED_FIELD_VALUE)
+        embed.add_field(name=t("try_instead", locale), value=value, inline=False)
     return embed
 
 

@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 
+import aiohttp
 import discord
 
 from bot.config import Config
@@ -61,6 +62,9 @@ def run(config: Config) -> int:
     except BotError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except (OSError, aiohttp.ClientError) as err:
+        print(f"error: cannot reach Discord: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -88,7 +92,7 @@ def sync(config: Config, guild_id: int | None) -> int:
     except discord.LoginFailure:
         print(f"error: Discord rejected the token in {TOKEN_ENV}", file=sys.stderr)
         return 1
-    except (discord.HTTPException, ValueError) as err:
+    except (discord.HTTPException, ValueError, OSError, aiohttp.ClientError) as err:
         print(f"error: sync failed: {err}", file=sys.stderr)
         return 1
     where = f"to guild {guild_id}" if guild_id else "globally"
