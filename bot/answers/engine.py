@@ -9,14 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answers.repair import QueryRepair
 from bot.answers.types import Answer, Result
 from bot.errors import QuestionError
 from bot.index.bm25 import BM25Params
 from bot.index.build import SearchIndex, Weights
+from bot.index.grams import hangul_bigrams
 from bot.index.store import NoteEntry
 from bot.notes.install import InstallSnippet, find_install_snippets, lookup
 from bot.tokens.analyzer import Analyzer
-from bot.tokens.spelling import Speller
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class Tuning:
 
     weights: Weights = field(default_factory=Weights)
     bm25: BM25Params = field(default_factory=BM25Params)
+    gram_weight: float = 0.2  # weight of the Hangul-bigram score added to the morpheme score
     min_confidence: float = 0.35  # share of the question's IDF mass the best section must cover
     max_question_chars: int = 500
     spelling: bool = True
@@ -59,7 +61,7 @@ class Engine:
         self.entries = entries  # per note file: what the next incremental reindex may reuse
         bm = index.bm25
         self._max_idf = float(bm.idf.max()) if len(bm.idf) else 1.0
-        self._speller: Speller | None = None
+        self._repair_table: QueryRepair | None = None
 
     # -- building ----------------------------------------------------------------------------------
     @classmethod
@@ -111,27 +113,35 @@ class Engine:
         return tokens
 
     def _repair(self, tokens: list[str]) -> list[str]:
-        vocab = self.index.bm25.vocab
-        if all(t in vocab for t in tokens):
+        if all(t in self.index.bm25.vocab for t in tokens):
             return tokens
-        if self._speller is None:  # built on the first unknown word, not at start-up
+        return self.repair(tokens)
+
+    @property
+    def repair(self) -> QueryRepair:
+        if self._repair_table is None:  # warm_up() builds it at start-up; lazily otherwise
             bm = self.index.bm25
-            df = {w: float(bm.df[i]) for w, i in vocab.items()}
-            self._speller = Speller(vocab, df)
-        out = []
-        for t in tokens:
-            fixed = None if t in vocab else self._speller.correct(t)
-            out.append(fixed or t)
-        return out
+            self._repair_table = QueryRepair(bm.vocab, {w: float(bm.df[i]) for w, i in bm.vocab.items()})
+        return self._repair_table
+
+    def warm_up(self) -> None:
+        """Pay the one-time costs (Kiwi's lazy model load, the typo table) before the first question."""
+        self.analyzer.warm_up()
+        _ = self.repair
 
     def _confidence(self, tokens: list[str], doc: int) -> float:
-        """Share of the question's IDF mass found in the section (unknown words weigh the most)."""
+        """Share of the question's IDF mass that the section contains.
+
+        A word the notes never use weighs as much as the rarest word (it is probably the topic: "날씨"),
+        except the maintainers' question words ("쓰", "점", "방법"), which say nothing about the topic.
+        """
         bm = self.index.bm25
+        generic = self.analyzer.lexicon.question_words
         total = found = 0.0
         for t in dict.fromkeys(tokens):
             i = bm.vocab.get(t)
             if i is None:
-                total += self._max_idf
+                total += 0.0 if t in generic else self._max_idf
                 continue
             w = max(float(bm.idf[i]), 1e-3)
             total += w
@@ -141,6 +151,14 @@ class Engine:
             if k < len(row) and row[k] == doc:
                 found += w
         return found / total if total else 0.0
+
+    def scores(self, question: str, tokens: list[str]) -> np.ndarray:
+        """Morpheme BM25 plus the weighted Hangul-bigram BM25, for every section."""
+        scores = self.index.bm25.get_scores(tokens)
+        if self.tuning.gram_weight:
+            grams = hangul_bigrams(question[: self.tuning.max_question_chars])
+            scores += self.tuning.gram_weight * self.index.grams.get_scores(grams)
+        return scores
 
     def ask(self, question: str, top: int = 3) -> Answer:
         tokens = self.question_tokens(question)
@@ -153,12 +171,10 @@ class Engine:
                 "/ No searchable words in the question.",
                 tuple(self.examples(3)),
             )
-        scores = self.index.bm25.get_scores(tokens)
-        top = max(1, top)
-        k = min(top, len(scores))
+        scores = self.scores(question, tokens)
+        k = min(max(1, top), len(scores))
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        order = sorted(best.tolist(), key=lambda i: (-scores[i], i))
-        order = [i for i in order if scores[i] > 0]
+        order = [i for i in sorted(best.tolist(), key=lambda i: (-scores[i], i)) if scores[i] > 0]
         secs = self.index.sections
         if not order or self._confidence(tokens, order[0]) < self.tuning.min_confidence:
             near = [secs[i].title for i in order][:3]

@@ -74,7 +74,10 @@ class _QABot:
         for ext in EXTENSIONS:
             await bot.load_extension(ext)
         mode = self.config.discord.sync
-        if mode != "off" and not self._commands_only:
+        shard_ids = self.config.discord.shard_ids
+        if (
+            mode != "off" and not self._commands_only and (not shard_ids or 0 in shard_ids)
+        ):  # one process syncs
             from bot.discord_app.sync import sync_commands
 
             guild = self.config.discord.sync_guild_id if mode == "guild" else None
@@ -129,6 +132,11 @@ def _shard_options(config: Config) -> dict[str, Any] | None:
     return {"shard_count": count, "shard_ids": ids or None}
 
 
+def _check_sync(config: Config) -> None:
+    if config.discord.sync == "guild" and not config.discord.sync_guild_id:
+        raise ConfigError("config: key 'discord.sync' = \"guild\" needs 'discord.sync_guild_id'")
+
+
 def create_bot(
     config: Config, service: AnswerService | None = None, *, commands_only: bool = False
 ) -> commands.Bot:
@@ -150,6 +158,7 @@ def create_bot(
     }
     discord.VoiceClient.warn_nacl = False  # no voice here: skip the "PyNaCl/davey is not installed" warnings
     discord.VoiceClient.warn_dave = False
+    _check_sync(config)
     shards = _shard_options(config)
     if shards is not None:
         return ShardedQABot(config, service, commands_only, **kwargs, **shards)

@@ -73,10 +73,8 @@ def score(system: str, questions: Sequence[Question], ranker: Ranker) -> Scores:
         if rank == 1:
             hit1 += 1
         else:
-            got = ranked[0].title if ranked else "-"
-            misses.append(
-                f"[{q.kind}] {q.q} -> {got} @{ranked[0].line if ranked else 0} (want {q.expect[0].title}; rank {rank})"
-            )
+            got = f"{ranked[0].title} @{ranked[0].line}" if ranked else "-"
+            misses.append(f"[{q.kind}] {q.q} -> {got} (want {q.expect[0].title}; rank {rank})")
         if rank is not None and rank <= 3:
             hit3 += 1
         if rank is not None:
@@ -135,10 +133,8 @@ def main(args: argparse.Namespace, config: Config) -> int:
                 shutil.rmtree(folder, ignore_errors=True)
         report[name] = [{k: v for k, v in vars(r).items() if k != "misses"} for r in rows]
         if not args.json:
-            n = rows[0]
-            print(
-                f"\n== {name}: {n.questions} questions, {n.offtopic} off-topic ({time.perf_counter() - started:.1f}s)"
-            )
+            n, took = rows[0], time.perf_counter() - started
+            print(f"\n== {name}: {n.questions} questions, {n.offtopic} off-topic ({took:.1f}s)")
             print(f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'declined':>8} {'falseno':>7}")
             for r in rows:
                 print(r.row())

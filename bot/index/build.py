@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.index.bm25 import BM25Params, SparseBM25
+from bot.index.grams import gram_documents
 from bot.notes.section import Section
 
 
@@ -47,8 +48,9 @@ def descendants(sections: Sequence[Section]) -> list[list[int]]:
     return out
 
 
-def documents(sections: Sequence[Section], toks: Sequence[SectionTokens], w: Weights) -> list[list[str]]:
-    kids = descendants(sections)
+def documents(
+    sections: Sequence[Section], toks: Sequence[SectionTokens], w: Weights, kids: Sequence[Sequence[int]]
+) -> list[list[str]]:
     docs = []
     for i, t in enumerate(toks):
         doc = list(t.title) * w.title + list(t.path) * w.path + list(t.body) * w.body
@@ -64,7 +66,8 @@ def documents(sections: Sequence[Section], toks: Sequence[SectionTokens], w: Wei
 class SearchIndex:
     sections: list[Section]
     tokens: list[SectionTokens]
-    bm25: SparseBM25
+    bm25: SparseBM25  # over morpheme tokens
+    grams: SparseBM25  # over Hangul bigrams (index/grams.py)
     weights: Weights
 
     @classmethod
@@ -76,4 +79,11 @@ class SearchIndex:
         params: BM25Params | None = None,
     ) -> SearchIndex:
         w = weights or Weights()
-        return cls(sections, tokens, SparseBM25(documents(sections, tokens, w), params), w)
+        kids = descendants(sections)
+        return cls(
+            sections,
+            tokens,
+            SparseBM25(documents(sections, tokens, w, kids), params),
+            SparseBM25(gram_documents(sections, kids, w.title), params),
+            w,
+        )

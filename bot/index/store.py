@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from bot.errors import KnowledgeError
-from bot.index.bm25 import SparseBM25
+from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.build import SearchIndex, SectionTokens
 from bot.notes.files import discover, read_note
 from bot.notes.markdown import parse_sections
@@ -77,8 +77,8 @@ class IndexStore:
         if not self.folder.is_dir():
             raise KnowledgeError(f"knowledge folder not found: {self.folder}")
         analyzer = Analyzer(load_lexicon(self.folder))
-        entries, bm25 = self.read(analyzer.version, tuning)
-        return self._assemble(analyzer, tuning, entries, bm25, started, progress)
+        entries, index = self.read(analyzer.version, tuning)
+        return self._assemble(analyzer, tuning, entries, index, started, progress)
 
     def rebuild(
         self,
@@ -109,7 +109,7 @@ class IndexStore:
         analyzer: Analyzer,
         tuning: Tuning,
         cached: dict[str, NoteEntry],
-        bm25: SparseBM25 | None,
+        saved: SearchIndex | None,
         started: float,
         progress: Progress | None,
     ) -> Engine:
@@ -152,13 +152,13 @@ class IndexStore:
             detail = f" ({len(warnings)} warnings; first: {warnings[0]})" if warnings else ""
             raise KnowledgeError(f"no notes to index in {self.folder}: no readable *.md file{detail}")
         tokens = [t for e in entries.values() for t in e.tokens]
-        unchanged = not todo and set(entries) == set(cached)
-        if unchanged and bm25 is not None:
-            index = SearchIndex(sections, tokens, bm25, tuning.weights)
+        reuse = saved is not None and not todo and list(entries) == list(cached)
+        if reuse and saved is not None:
+            index = saved  # nothing changed since it was saved: no counting, no writing
         else:
             index = SearchIndex.build(sections, tokens, tuning.weights, tuning.bm25)
         engine = Engine.from_index(index, analyzer, tuning, entries, warnings, started, retokenized=len(todo))
-        if not (unchanged and bm25 is not None):
+        if not reuse:
             self.write(engine)
         return engine
 
@@ -166,14 +166,14 @@ class IndexStore:
     def write(self, engine: Engine) -> None:
         if self.path is None:
             return
-        bm = engine.index.bm25
+        idx = engine.index
         meta = {
             "format": FORMAT,
             "folder": str(self.folder),
             "tokenizer": engine.analyzer.version,
             "tuning": tuning_key(engine.tuning),
-            "avgdl": bm.avgdl,
-            "vocab": list(bm.vocab),
+            "bm25": {"avgdl": idx.bm25.avgdl, "vocab": list(idx.bm25.vocab)},
+            "grams": {"avgdl": idx.grams.avgdl, "vocab": list(idx.grams.vocab)},
             "files": [
                 {
                     "source": e.source,
@@ -185,12 +185,12 @@ class IndexStore:
             ],
         }
         blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
-        m = bm.matrix
+        arrays = {**_pack("bm25", idx.bm25), **_pack("grams", idx.grams)}
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
-                np.savez(fh, meta=blob, data=m.data, indices=m.indices, indptr=m.indptr, df=bm.df, idf=bm.idf)
+                np.savez(fh, meta=blob, **arrays)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)  # the atomic swap
@@ -198,8 +198,8 @@ class IndexStore:
             tmp.unlink(missing_ok=True)
             log.warning("could not save the index to %s (%s); it will be rebuilt next start", self.path, err)
 
-    def read(self, tokenizer: str, tuning: Tuning) -> tuple[dict[str, NoteEntry], SparseBM25 | None]:
-        """(entries, bm25) from the persisted file; ({}, None) when it is missing, corrupt or foreign."""
+    def read(self, tokenizer: str, tuning: Tuning) -> tuple[dict[str, NoteEntry], SearchIndex | None]:
+        """(entries, index) from the persisted file; ({}, None) when it is missing, corrupt or foreign."""
         if self.path is None or not self.path.is_file():
             return {}, None
         try:
@@ -208,10 +208,11 @@ class IndexStore:
             log.warning("index cache %s unusable (%s: %s); rebuilding", self.path, type(err).__name__, err)
             return {}, None
 
-    def _read(self, tokenizer: str, tuning: Tuning) -> tuple[dict[str, NoteEntry], SparseBM25 | None]:
+    def _read(self, tokenizer: str, tuning: Tuning) -> tuple[dict[str, NoteEntry], SearchIndex | None]:
+        assert self.path is not None
         with np.load(self.path, allow_pickle=False) as z:
             meta: dict[str, Any] = json.loads(z["meta"].tobytes().decode())
-            arrays = {k: z[k] for k in ("data", "indices", "indptr", "df", "idf")}
+            arrays = {k: z[k] for k in z.files if k != "meta"}
         if meta.get("format") != FORMAT or meta.get("folder") != str(self.folder):
             log.info("index cache %s is for another format or folder; rebuilding", self.path)
             return {}, None
@@ -225,24 +226,49 @@ class IndexStore:
                 Section(src, int(line), tuple(map(str, path)), int(level), str(text), str(body))
                 for line, level, path, text, body in f["sections"]
             )
-            toks = tuple(SectionTokens(*(tuple(map(str, part)) for part in t)) for t in f["tokens"])
-            if len(secs) != len(toks) or any(len(t) != 4 for t in f["tokens"]):
+            if any(len(t) != 4 for t in f["tokens"]) or len(secs) != len(f["tokens"]):
                 raise ValueError(f"sections and tokens disagree for {src}")
+            toks = tuple(SectionTokens(*(tuple(map(str, part)) for part in t)) for t in f["tokens"])
             entries[src] = NoteEntry(src, str(f["digest"]), secs, toks)
         if meta.get("tuning") != tuning_key(tuning):
-            return entries, None  # tokens still good; BM25 weights differ
-        vocab = [str(w) for w in meta["vocab"]]
+            return entries, None  # tokens still good; the ranking settings differ
         n_docs = sum(len(e.sections) for e in entries.values())
-        matrix = sparse.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=(len(vocab), n_docs)
+        sections = [s for e in entries.values() for s in e.sections]
+        tokens = [t for e in entries.values() for t in e.tokens]
+        index = SearchIndex(
+            sections,
+            tokens,
+            _unpack("bm25", meta, arrays, tuning.bm25, n_docs),
+            _unpack("grams", meta, arrays, tuning.bm25, n_docs),
+            tuning.weights,
         )
-        matrix.check_format(full_check=True)
-        if len(arrays["df"]) != len(vocab) or len(arrays["idf"]) != len(vocab):
-            raise ValueError("vocabulary and IDF lengths disagree")
-        bm25 = SparseBM25.from_arrays(
-            tuning.bm25, vocab, arrays["df"], arrays["idf"], matrix, float(meta["avgdl"])
-        )
-        return entries, bm25
+        return entries, index
+
+
+def _pack(prefix: str, bm: SparseBM25) -> dict[str, np.ndarray]:
+    m = bm.matrix
+    return {
+        f"{prefix}_data": m.data,
+        f"{prefix}_indices": m.indices,
+        f"{prefix}_indptr": m.indptr,
+        f"{prefix}_df": bm.df,
+        f"{prefix}_idf": bm.idf,
+    }
+
+
+def _unpack(
+    prefix: str, meta: dict[str, Any], arrays: dict[str, np.ndarray], params: BM25Params, n_docs: int
+) -> SparseBM25:
+    vocab = [str(w) for w in meta[prefix]["vocab"]]
+    shape = (len(vocab), n_docs)
+    matrix = sparse.csr_matrix(
+        (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape
+    )
+    matrix.check_format(full_check=True)
+    df, idf = arrays[f"{prefix}_df"], arrays[f"{prefix}_idf"]
+    if len(df) != len(vocab) or len(idf) != len(vocab) or not np.isfinite(idf).all():
+        raise ValueError(f"{prefix}: vocabulary and IDF lengths disagree")
+    return SparseBM25.from_arrays(params, vocab, df, idf, matrix, float(meta[prefix]["avgdl"]))
 
 
 def _same_sections(old: tuple[Section, ...], new: list[Section]) -> bool:

@@ -160,9 +160,10 @@ class Analyzer:
         self.tokenize("도커 설치")
 
     # -- splitting ASCII from Korean -------------------------------------------------------------
-    @staticmethod
-    def _split(text: str) -> tuple[list[str], str]:
+    def _split(self, text: str) -> tuple[list[str], str]:
         text = _normalize(text)
+        for pattern, replacement in self.lexicon.phrases:
+            text = pattern.sub(replacement, text)
         runs = _ASCII_RUN.findall(text)
         # A placeholder keeps the particle after a run attached to something ("Docker는" -> "A는"):
         # a bare "는" would be misread as a verb. Kiwi tags it SL and _finish drops SL.

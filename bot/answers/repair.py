@@ -1,0 +1,69 @@
+"""Question words the notes never use, mended before scoring (an unknown word scores nothing).
+
+In order: a particle Kiwi left attached (우부투에 -> 우부투), a typo one edit from a known word
+(우부투 -> 우분투, tokens/spelling.py), words written together (투포인터알고리즘 -> 투 포인터 알고리즘).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.tokens.spelling import Speller
+
+_PARTICLES = sorted(
+    ["에서", "으로", "에게", "한테", "이랑", "처럼", "까지", "부터", "이란", "란", "에", "이", "가", "은",
+     "는", "을", "를", "랑", "과", "와", "의", "도", "로", "만"],
+    key=len,
+    reverse=True,
+)  # fmt: skip
+_MAX_SPLIT = 24  # longer runs are not worth a quadratic split
+
+
+def _hangul(word: str) -> bool:
+    return bool(word) and all("가" <= c <= "힣" for c in word)
+
+
+class QueryRepair:
+    def __init__(self, vocab: Mapping[str, int], df: Mapping[str, float]) -> None:
+        self.vocab = vocab
+        self.speller = Speller(vocab, df)
+
+    def __call__(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        for t in tokens:
+            out.extend((t,) if t in self.vocab else self.mend(t))
+        return out
+
+    def mend(self, word: str) -> tuple[str, ...]:
+        stems = [word] + [word[: -len(p)] for p in _PARTICLES if word.endswith(p) and len(word) > len(p) + 1]
+        for stem in stems[1:]:
+            if stem in self.vocab:
+                return (stem,)
+        for stem in stems:
+            fixed = self.speller.correct(stem)
+            if fixed:
+                return (fixed,)
+        for stem in stems:
+            parts = self.split(stem)
+            if parts:
+                return parts
+        return (word,)
+
+    def split(self, word: str) -> tuple[str, ...] | None:
+        """Fewest known words that spell word exactly (at least two), or None."""
+        n = len(word)
+        if not _hangul(word) or n < 3 or n > _MAX_SPLIT:
+            return None
+        best: list[tuple[str, ...] | None] = [None] * (n + 1)
+        best[0] = ()
+        for end in range(1, n + 1):
+            for start in range(end):
+                prev = best[start]
+                piece = word[start:end]
+                if prev is None or piece not in self.vocab:
+                    continue
+                cand = (*prev, piece)
+                if best[end] is None or len(cand) < len(best[end]):  # type: ignore[arg-type]
+                    best[end] = cand
+        found = best[n]
+        return found if found and len(found) > 1 else None
