@@ -70,6 +70,11 @@ class _QABot:
             from bot.answers.service import AnswerService  # the engine imports Kiwi: only when needed
 
             self.service = await asyncio.to_thread(AnswerService.from_config, self.config)
+        cfg = self.config.discord
+        if cfg.answer_channel_ids and not cfg.message_content_intent:
+            log.warning(
+                "answer_channel_ids is set but message_content_intent is off: only mentions are answered"
+            )
         await bot.tree.set_translator(KoreanTranslator())
         for ext in EXTENSIONS:
             await bot.load_extension(ext)

@@ -81,6 +81,8 @@ async def test_service_is_built_lazily_in_a_worker_thread(make_bot, fake, monkey
 
 
 async def test_sharded_bot_answers_too(make_bot, fake):
+    await make_bot(shard_count=2, shard_ids=[1], sync="global")  # not shard 0: leaves the sync to it
+    assert not [r for r in fake.requests if r.method == "PUT"]
     b = await make_bot(shard_count=2)
     assert isinstance(b, commands.AutoShardedBot)
     p = fd.slash("ask", {"question": "도커 장점"})
