@@ -105,7 +105,9 @@ def fit_markdown(markdown: str, limit: int) -> str:
     if limit <= 0:
         return ""
     lines = _lines(markdown)
-    whole = "\n".join(line.text for line in lines).strip("\n")
+    while lines and lines[0].kind == "text" and not lines[0].text.strip():
+        lines.pop(0)
+    whole = "\n".join(line.text for line in lines).rstrip()
     if len(whole) <= limit:
         return whole
     budget = limit - len("\n" + ELLIPSIS)
