@@ -1,4 +1,12 @@
-"""`python -m bot reindex`: incremental rebuild with a progress bar on a terminal, a summary otherwise."""
+"""`python -m bot reindex`: bring the saved index up to date.
+
+Incremental by content hash (only changed files are tokenized; nothing at all, not even Kiwi, when the
+saved index is current); `--full` re-tokenizes everything. A rich progress bar on a terminal (stderr), a
+plain one-line summary otherwise; `--json` prints {files, sections, retokenized, warnings, seconds}.
+
+Exit status: 0 (with warnings on stderr), 1 when the folder is missing or nothing could be indexed (a
+KnowledgeError, reported by cli/main.py), 1 with `--strict` when there is any warning.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,7 @@ import json
 import sys
 import time
 
-from bot.answers.engine import Engine
+from bot.answers.engine import BuildReport, Tuning
 from bot.answers.service import tuning_from
 from bot.config import Config
 from bot.index.store import IndexStore
@@ -16,42 +24,45 @@ def run_reindex(config: Config, full: bool, as_json: bool, strict: bool) -> int:
     started = time.perf_counter()
     store = IndexStore(config.knowledge_dir, config.cache_dir)
     tuning = tuning_from(config)
-    tty = sys.stderr.isatty() and not as_json
-
-    def build(progress=None) -> Engine:
-        # Start from what is saved (unless --full): only changed files are tokenized again.
-        if full:
-            return store.rebuild(tuning, None, full=True, progress=progress)
-        return store.load_or_build(tuning, progress=progress)
-
-    if tty:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task("tokenizing", total=None)
-            engine = build(lambda done, total: bar.update(task, completed=done, total=total))
+    if sys.stderr.isatty() and not as_json:
+        report = _with_progress_bar(store, tuning, full)
     else:
-        engine = build()
-    r = engine.report
+        report = store.refresh(tuning, full=full)
     seconds = round(time.perf_counter() - started, 3)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "files": r.files,
-                    "sections": r.sections,
-                    "retokenized": r.retokenized,
-                    "warnings": list(r.warnings),
-                    "seconds": seconds,
-                },
-                ensure_ascii=False,
-            )
-        )
+        summary = {
+            "files": report.files,
+            "sections": report.sections,
+            "retokenized": report.retokenized,
+            "warnings": list(report.warnings),
+            "seconds": seconds,
+        }
+        print(json.dumps(summary, ensure_ascii=False))
     else:
         print(
-            f"indexed {r.files} files, {r.sections} sections; re-tokenized {r.retokenized} files; "
-            f"{len(r.warnings)} warnings; {seconds:.2f}s"
+            f"indexed {report.files} files, {report.sections} sections; "
+            f"re-tokenized {report.retokenized} files; {len(report.warnings)} warnings; {seconds:.2f}s"
         )
-        for w in r.warnings:
+        for w in report.warnings:
             print(f"warning: {w}", file=sys.stderr)
-    return 1 if strict and r.warnings else 0
+    if strict and report.warnings:
+        print(f"error: {len(report.warnings)} warnings and --strict", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _with_progress_bar(store: IndexStore, tuning: Tuning, full: bool) -> BuildReport:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("tokenizing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("tokenizing", total=None)
+        return store.refresh(
+            tuning, full=full, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
