@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import KnowledgeError
+from bot.tokens.lexicon import DICTIONARY_DIR  # the word lists, not notes
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_LINE_CHARS = 100_000  # a 1 MB single line is not a note (minified data, a pasted blob)
@@ -23,14 +24,16 @@ class NoteFile:
 def discover(folder: Path) -> list[str]:
     """Every *.md (any case) below folder, recursively, as sorted relative POSIX paths.
 
-    Hidden folders (.git, .cache) and the dictionary folder are skipped. Names may hold spaces,
+    Hidden folders (.git, .cache) and the top-level dictionary folder (_dictionary/) are skipped; other
+    folders starting with '_' (Jekyll's _posts/) are notes like any other. Names may hold spaces,
     Korean, '&' or '#': paths are never passed through a shell or a URL.
     """
     if not folder.is_dir():
         raise KnowledgeError(f"knowledge folder not found: {folder}")
     found = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        top = Path(root) == folder
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d == DICTIONARY_DIR))
         for name in files:
             if name.lower().endswith(".md") and not name.startswith("."):
                 found.append((Path(root) / name).relative_to(folder).as_posix())
