@@ -1,0 +1,216 @@
+"""Text -> search tokens (bot/tokens/): ASCII runs, Kiwi morphemes, user words, aliases, phrase rules."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from bot.tokens.analyzer import ascii_tokens
+from bot.tokens.lexicon import load_lexicon
+
+
+# -- ASCII and code runs -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "whole", "parts"),
+    [
+        ("EC2", "ec2", {"ec"}),
+        ("docker.sock", "docker.sock", {"도커", "sock"}),
+        ("get.docker.com", "get.docker.com", {"get", "도커", "com"}),
+        ("docker-compose.yml", "docker-compose.yml", {"도커", "yml"}),
+        ("/var/run/docker.sock에", "var/run/docker.sock", {"도커", "sock"}),
+    ],
+)
+def test_ascii_runs_kept_whole_and_split(analyzer, text: str, whole: str, parts: set[str]) -> None:
+    toks = analyzer.tokenize(text)
+    assert whole in toks
+    assert parts <= set(toks), toks
+
+
+def test_ascii_tokens_without_kiwi() -> None:
+    assert ascii_tokens("EC2") == ["ec2", "ec"]
+    assert ascii_tokens("docker-compose.yml") == ["docker-compose.yml", "docker", "compose", "yml"]
+    assert ascii_tokens("get.docker.com") == ["get.docker.com", "get", "docker", "com"]
+    assert ascii_tokens("a1b2c3d4e5f6a7b8c9") == ["a1b2c3d4e5f6a7b8c9"]  # a hash is not split into noise
+
+
+def test_run_is_not_glued_to_korean_around_it(analyzer) -> None:
+    toks = analyzer.tokenize("AWS EC2와 도커는 VirtualBox나 VMware와 다르다")
+    assert {"ec2", "도커", "아마존"} <= set(toks)  # aws = 아마존
+    assert "가상머신" in toks  # virtualbox and vmware are aliases of 가상머신
+    assert not any("와" in t or t == "는" for t in toks)
+
+
+def test_everything_is_lowercase(analyzer) -> None:
+    toks = analyzer.tokenize("Docker-Compose.YML EC2 Get.Docker.COM UBUNTU CentOS KIBANA Node.JS")
+    assert toks and all(t == t.lower() for t in toks)
+    assert {"docker-compose.yml", "ec2", "get.docker.com", "우분투", "센토스"} <= set(toks)
+
+
+def test_full_width_ascii_is_folded(analyzer) -> None:
+    assert analyzer.tokenize("ＥＣ２") == analyzer.tokenize("EC2")
+
+
+# -- aliases and user words ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("도커", "docker"),
+        ("도커", "Docker"),
+        ("도커는", "Docker는"),
+        ("우분투", "ubuntu"),
+        ("센토스", "CentOS"),
+        ("쿠버네티스", "k8s"),
+        ("차이", "difference"),
+        ("단점", "cons"),
+    ],
+)
+def test_korean_and_english_names_are_one_token(analyzer, a: str, b: str) -> None:
+    ta, tb = analyzer.tokenize(a), analyzer.tokenize(b)
+    assert ta and ta[0] == tb[0], (ta, tb)
+
+
+def test_docker_alias_is_exactly_one_token(analyzer) -> None:
+    assert analyzer.tokenize("docker") == analyzer.tokenize("도커") == ["도커"]
+
+
+def test_missing_spaces(analyzer) -> None:
+    assert {"도커", "ec2", "차이"} <= set(analyzer.tokenize("도커랑ec2차이"))
+    assert {"도커", "ec2", "차이"} <= set(analyzer.tokenize("도커랑 EC2 차이"))
+    assert {"우분투", "도커", "설치"} <= set(analyzer.tokenize("우분투에도커설치"))
+
+
+@pytest.mark.parametrize("word", ["도커", "쿠버네티스", "도커파일", "스프링부트", "엘라스틱서치"])
+def test_user_words_stay_one_noun(analyzer, word: str) -> None:
+    assert analyzer.tokenize(word) == list(analyzer.lexicon.canonical(word))
+    assert analyzer.tokenize(word + "는") == list(analyzer.lexicon.canonical(word))
+
+
+def test_user_words_come_from_the_dictionary_file(analyzer) -> None:
+    words = {w for w, _ in analyzer.lexicon.user_words}
+    assert {"도커", "쿠버네티스", "우분투"} <= words
+
+
+# -- phrase rules and expansions -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text", ["안 좋은 점", "안좋은점", "안  좋은  점", "도커의 안 좋은 점은?", "나쁜 점"]
+)
+def test_phrase_rule_bad_points_means_disadvantage(analyzer, text: str) -> None:
+    toks = analyzer.tokenize(text)
+    assert "단점" in toks
+    assert "장점" not in toks  # '좋' alone is an alias of 장점: the phrase must win
+
+
+def test_good_points_and_pros_and_cons(analyzer) -> None:
+    assert "장점" in analyzer.tokenize("좋은 점")
+    assert {"장점", "단점"} <= set(analyzer.tokenize("장단점"))
+
+
+# -- inputs with nothing to search ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text", ["", "   ", "은는이가", "🐳🐳🐳", "?!.,", "\x00\x01\x07", "뭐야?", "좀 알려줘"]
+)
+def test_nothing_searchable_gives_no_tokens(analyzer, text: str) -> None:
+    assert analyzer.tokenize(text) == []
+
+
+def test_control_characters_are_spaces(analyzer) -> None:
+    assert analyzer.tokenize("도커\x00설치\x1b") == analyzer.tokenize("도커 설치")
+
+
+# -- batch and threads ---------------------------------------------------------------------------------
+SAMPLES = [
+    "도커와 EC2 차이",
+    "",
+    "docker-compose.yml 파일",
+    "은는이가",
+    "쿠버네티스 파드가 뭐야",
+    "just english words here",
+    "우분투에 도커 설치하는 방법",
+]
+
+
+def test_tokenize_many_equals_tokenize(analyzer) -> None:
+    calls: list[tuple[int, int]] = []
+    many = analyzer.tokenize_many(SAMPLES, progress=lambda done, total: calls.append((done, total)))
+    assert many == [analyzer.tokenize(t) for t in SAMPLES]
+    assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_tokenize_is_thread_safe(analyzer) -> None:
+    expected = [analyzer.tokenize(t) for t in SAMPLES]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(analyzer.tokenize, SAMPLES * 10))
+    assert got == expected * 10
+
+
+# -- the dictionary files (no Kiwi needed) -------------------------------------------------------------
+def _dictionary(folder: Path, **files: str) -> Path:
+    d = folder / "_dictionary"
+    d.mkdir(parents=True)
+    for name, text in files.items():
+        (d / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_lexicon_files_parse_and_bad_lines_are_warnings(tmp_path: Path) -> None:
+    folder = _dictionary(
+        tmp_path,
+        user_words="# comment\n도커\n쿠버네티스 NNG  # trailing comment\n잘못된 줄 XX\n",
+        aliases=(
+            "도커 = Docker = 독커\n"
+            "장단점 => 장점 단점\n"
+            "안 좋 => 단점\n"
+            "인덱스 = index\n"
+            "색인 = indexing\n"
+            "인덱스 = 색인\n"
+            "한 단어뿐\n"
+            "두 단어 = x\n"
+            "=> 빈 왼쪽\n"
+        ),
+        distros="ubuntu = 우분투 = Ubuntu Linux\nred hat = 레드햇\n",
+        question_words="방법 쓰\n점\n",
+    )
+    lex = load_lexicon(folder)
+    assert lex.user_words == (("도커", "NNP"), ("쿠버네티스", "NNG"))
+    assert lex.canonical("docker") == ("도커",)
+    assert lex.canonical("독커") == ("도커",)
+    assert lex.canonical("도커") == ("도커",)
+    assert lex.canonical("장단점") == ("장점", "단점")
+    assert lex.canonical("indexing") == ("인덱스",)  # chains are followed: indexing -> 색인 -> 인덱스
+    assert lex.canonical("unknown") == ("unknown",)
+    assert lex.distros == (("ubuntu", ("ubuntu", "우분투", "Ubuntu Linux")),)
+    assert lex.question_words == frozenset({"방법", "쓰", "점"})
+    (pattern, replacement), *_ = lex.phrases
+    assert pattern.search("정말 안좋아") and pattern.search("안  좋다") and not pattern.search("안 나쁨")
+    assert replacement.strip() == "단점"
+    warned = "\n".join(lex.warnings)
+    for where in ("user_words.txt:4", "aliases.txt:7", "aliases.txt:8", "aliases.txt:9", "distros.txt:2"):
+        assert where in warned, lex.warnings
+    assert len(lex.warnings) == 5
+
+
+def test_alias_cycle_does_not_hang(tmp_path: Path) -> None:
+    lex = load_lexicon(_dictionary(tmp_path, aliases="a = b\nb = a\nc = d\nd = c\n"))
+    assert lex.canonical("a") and lex.canonical("b") and lex.canonical("c")
+
+
+def test_missing_dictionary_is_empty_not_an_error(tmp_path: Path) -> None:
+    lex = load_lexicon(tmp_path)
+    assert lex.user_words == () and lex.aliases == {} and lex.warnings == ()
+
+
+def test_fingerprint_follows_the_files(tmp_path: Path) -> None:
+    folder = _dictionary(tmp_path, aliases="도커 = docker\n")
+    before = load_lexicon(folder).fingerprint
+    assert load_lexicon(folder).fingerprint == before
+    (folder / "_dictionary" / "aliases.txt").write_text("도커 = docker = 도거\n", encoding="utf-8")
+    assert load_lexicon(folder).fingerprint != before
+
+
+def test_undecodable_dictionary_file_is_a_warning(tmp_path: Path) -> None:
+    folder = _dictionary(tmp_path)
+    (folder / "_dictionary" / "aliases.txt").write_bytes(b"\xff\xfe\x00bad")
+    lex = load_lexicon(folder)
+    assert any(w.startswith("aliases.txt") for w in lex.warnings)
