@@ -16,6 +16,7 @@ EVAL_DIR = ROOT / "eval"
 SEED_KNOWLEDGE = ROOT / "knowledge"
 DEFAULT_CORPORA = ROOT.parent / "shared" / "corpora"
 _NORM = re.compile(r"[\W_]+")
+SHOWN_CHARS = 4096  # what one embed shows, and what the independent checks read of an answer
 
 
 def norm_title(title: str) -> str:
@@ -29,11 +30,36 @@ class Expect:
     line: int | None = None
 
     def matches(self, source: str, title: str, line: int) -> bool:
+        """The answer is this section."""
         return (
             source == self.source
             and norm_title(title) == norm_title(self.title)
             and (self.line is None or self.line == line)
         )
+
+    def shown_in(self, source: str, line: int, text: str, limit: int = SHOWN_CHARS) -> bool:
+        """The answer is an ancestor whose first `limit` characters include this section's heading.
+
+        That is how the independent checks judge an answer (title + the first 4,096 characters of its
+        text, what one Discord embed shows), so a parent whose text shows the wanted sub-section counts.
+        """
+        if source != self.source:
+            return False
+        want = norm_title(self.title)
+        offset = 0
+        lines = text.split("\n")
+        for k, raw in enumerate(lines):
+            if offset >= limit:
+                return False
+            if k > 0 and (self.line is None or line + k == self.line):
+                stripped = raw.strip()
+                heading = stripped.startswith("#") or (
+                    k + 1 < len(lines) and lines[k + 1].strip()[:3] in ("---", "===") and stripped
+                )
+                if heading and norm_title(stripped.lstrip("#")) == want:
+                    return True
+            offset += len(raw) + 1
+        return False
 
 
 @dataclass(frozen=True)

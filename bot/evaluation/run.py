@@ -45,7 +45,14 @@ class Scores:
         )
 
 
-def score(system: str, questions: Sequence[Question], ranker: Ranker) -> Scores:
+def _hit(q: Question, s: Section, strict: bool) -> bool:
+    if any(e.matches(s.source, s.title, s.line) for e in q.expect):
+        return True
+    return not strict and any(e.shown_in(s.source, s.line, s.text) for e in q.expect)
+
+
+def score(system: str, questions: Sequence[Question], ranker: Ranker, strict: bool = False) -> Scores:
+    """strict: only the wanted section itself counts; otherwise also an ancestor that shows it."""
     hit1 = hit3 = rr = 0.0
     in_scope = off = declined = false_declines = 0
     misses = []
@@ -62,14 +69,7 @@ def score(system: str, questions: Sequence[Question], ranker: Ranker) -> Scores:
             false_declines += 1
             misses.append(f"[declined] {q.q}")
             continue
-        rank = next(
-            (
-                n
-                for n, s in enumerate(ranked[:10], 1)
-                if any(e.matches(s.source, s.title, s.line) for e in q.expect)
-            ),
-            None,
-        )
+        rank = next((n for n, s in enumerate(ranked[:10], 1) if _hit(q, s, strict)), None)
         if rank == 1:
             hit1 += 1
         else:
@@ -106,7 +106,10 @@ def evaluate_set(
 ) -> list[Scores]:
     questions = load_questions(name)
     engine = Engine.build(folder, tuning, analyzer=analyzer)
-    results = [score("ours", questions, ours(engine))]
+    results = [
+        score("ours", questions, ours(engine)),
+        score("ours (strict)", questions, ours(engine), strict=True),
+    ]
     if with_peers:
         secs = engine.index.sections
         results.append(score("whitespace+okapi", questions, peer(Peer("ws", secs, whitespace_tokenize))))

@@ -17,10 +17,11 @@ from bot.notes.section import Section
 
 @dataclass(frozen=True)
 class Weights:
-    title: int = 3  # title tokens repeated this many times
-    path: int = 1  # ancestors' titles
-    body: int = 1
-    children: int = 1  # sub-sections' bodies (0 = leaf-only sections)
+    # Term repetitions per field (a cheap BM25F); chosen on eval/ with `python -m bot eval`.
+    title: int = 10  # the section's own title
+    path: int = 2  # ancestors' titles
+    body: int = 2  # own body
+    children: int = 1  # sub-sections' bodies, at half a body's weight (0 = leaf-only sections)
     source: int = 1  # file path words (folder and file names)
 
 
