@@ -1,0 +1,96 @@
+"""SparseBM25 (bot/index/bm25.py) returns rank_bm25's get_scores bit for bit, for every variant."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25L, BM25Okapi, BM25Plus
+
+from bot.index.bm25 import BM25Params, SparseBM25
+
+WORDS = [f"w{i}" for i in range(40)] + ["도커", "설치", "차이", "ec2", "docker.sock"]
+
+
+def corpus(rng: random.Random, n_docs: int, empty_docs: bool = True) -> list[list[str]]:
+    vocab = rng.sample(WORDS, k=rng.randint(3, len(WORDS)))
+    weights = [1 / (i + 1) for i in range(len(vocab))]  # Zipf-like: some words in almost every doc
+    docs = []
+    for _ in range(n_docs):
+        lo = 0 if empty_docs else 1
+        docs.append(rng.choices(vocab, weights=weights, k=rng.randint(lo, 30)))
+    if not any(docs):
+        docs[0] = [vocab[0]]
+    return docs
+
+
+def queries(rng: random.Random, docs: list[list[str]]) -> list[list[str]]:
+    seen = sorted({w for d in docs for w in d})
+    out = [[], ["unknown-term"], [seen[0], seen[0]], seen[:]]  # empty, unknown, repeated, everything
+    for _ in range(15):
+        q = rng.choices(seen, k=rng.randint(1, 6))
+        if rng.random() < 0.4:
+            q.insert(rng.randrange(len(q) + 1), rng.choice(["없는말", "nope", "w999"]))
+        out.append(q)
+    return out
+
+
+def reference(variant: str, docs: list[list[str]], p: BM25Params):
+    if variant == "okapi":
+        return BM25Okapi(docs, k1=p.k1, b=p.b, epsilon=p.epsilon)
+    if variant == "plus":
+        return BM25Plus(docs, k1=p.k1, b=p.b, delta=p.d)
+    return BM25L(docs, k1=p.k1, b=p.b, delta=p.d)
+
+
+SIZES = [1, 2, 3, 4, 7, 25, 120]
+PARAMS = [
+    {},
+    {"k1": 1.2, "b": 0.5, "epsilon": 0.5, "delta": 0.7},
+    {"k1": 0.9, "b": 0.0},
+    {"k1": 2.0, "b": 1.0},
+]
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
+@pytest.mark.parametrize("n_docs", SIZES)
+@pytest.mark.parametrize("pi", range(len(PARAMS)))
+def test_scores_equal_rank_bm25_exactly(variant: str, n_docs: int, pi: int) -> None:
+    rng = random.Random(f"{variant}-{n_docs}-{pi}")
+    extra = PARAMS[pi]
+    params = BM25Params(variant=variant, **extra)  # type: ignore[arg-type]
+    # b = 1 with an empty document is 0/0 in rank_bm25 itself (NaN); keep documents non-empty there
+    for trial in range(3):
+        docs = corpus(rng, n_docs, empty_docs=params.b < 1)
+        ours = SparseBM25(docs, params)
+        ref = reference(variant, docs, params)
+        assert ours.avgdl == ref.avgdl
+        for q in queries(rng, docs):
+            got, want = ours.get_scores(q), ref.get_scores(q)
+            assert got.shape == want.shape == (n_docs,)
+            assert np.array_equal(got, want), (trial, q, got, want)
+
+
+def test_negative_idf_floor_matches_rank_bm25() -> None:
+    # every word in every document: all IDFs negative, floored to epsilon * mean (itself negative)
+    docs = [["도커", "설치"], ["도커", "설치", "도커"], ["설치", "도커"]]
+    ours, ref = SparseBM25(docs), BM25Okapi(docs)
+    assert [float(ours.idf[ours.vocab[w]]) for w in ("도커", "설치")] == [ref.idf["도커"], ref.idf["설치"]]
+    assert np.array_equal(ours.get_scores(["도커", "설치"]), ref.get_scores(["도커", "설치"]))
+
+
+def test_rebuilt_from_arrays_scores_the_same() -> None:
+    rng = random.Random(7)
+    docs = corpus(rng, 50)
+    for variant in ("okapi", "plus", "l"):
+        params = BM25Params(variant=variant)  # type: ignore[arg-type]
+        a = SparseBM25(docs, params)
+        b = SparseBM25.from_arrays(params, list(a.vocab), a.df, a.idf, a.matrix, a.avgdl)
+        for q in queries(rng, docs):
+            assert np.array_equal(a.get_scores(q), b.get_scores(q))
+
+
+def test_term_ids_skip_unknown_terms() -> None:
+    bm = SparseBM25([["a", "b"], ["b", "c"]])
+    assert bm.term_ids(["c", "zzz", "a"]) == [bm.vocab["c"], bm.vocab["a"]]
