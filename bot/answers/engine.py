@@ -17,6 +17,7 @@ from bot.index.build import SearchIndex, Weights
 from bot.index.grams import hangul_bigrams
 from bot.index.store import NoteEntry
 from bot.notes.install import InstallSnippet, find_install_snippets, lookup
+from bot.notes.section import Section
 from bot.tokens.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Tuning:
     min_confidence: float = 0.35  # share of the question's IDF mass the best section must cover
     max_question_chars: int = 500
     spelling: bool = True
+    diversify: bool = True  # related results never repeat what an earlier result already shows
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,18 @@ class BuildReport:
     retokenized: int  # files parsed and tokenized in this build (the rest came from the cache)
     warnings: tuple[str, ...]
     seconds: float
+
+
+SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
+
+
+def shows(a: Section, b: Section) -> bool:
+    """Section a's first SHOWN_CHARS characters include section b (b is a sub-section near its top)."""
+    if a.source != b.source or b.line <= a.line:
+        return False
+    k = b.line - a.line
+    lines = a.text.split("\n", k)
+    return len(lines) > k and len(a.text) - len(lines[k]) < SHOWN_CHARS
 
 
 class Engine:
@@ -172,10 +186,18 @@ class Engine:
                 tuple(self.examples(3)),
             )
         scores = self.scores(question, tokens)
-        k = min(max(1, top), len(scores))
+        top = max(1, top)
+        # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
+        k = min(top * 4 if self.tuning.diversify else top, len(scores))
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        order = [i for i in sorted(best.tolist(), key=lambda i: (-scores[i], i)) if scores[i] > 0]
+        ranked = [i for i in sorted(best.tolist(), key=lambda i: (-scores[i], i)) if scores[i] > 0]
         secs = self.index.sections
+        order: list[int] = []
+        for i in ranked:
+            if len(order) == top:
+                break
+            if not (self.tuning.diversify and any(shows(secs[j], secs[i]) for j in order)):
+                order.append(i)
         if not order or self._confidence(tokens, order[0]) < self.tuning.min_confidence:
             near = [secs[i].title for i in order][:3]
             return Answer(
