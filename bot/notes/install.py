@@ -68,13 +68,24 @@ def _labelled_fences(section: Section) -> list[tuple[str, int, str, str]]:
 
 
 def _match_distro(label: str, distros: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...] | None:
+    """The distro a label names: an exact name, else the longest name inside it (then the earliest).
+
+    Longest, not first: "Alpine Linux (install)" holds common's alias "all" inside "install", and
+    "Debian (설치 스크립트)" holds common's "스크립트"; both are still Alpine and Debian.
+    """
     n = _norm(label)
+    found: tuple[int, int] | None = None
+    chosen: tuple[str, ...] | None = None
     for _key, names in distros:
         for name in names:
             m = _norm(name)
-            if m and (n == m or (len(m) >= 3 and m in n)):
+            if m and n == m:
                 return names
-    return None
+            if len(m) >= 3 and m in n:
+                rank = (len(m), -n.index(m))
+                if found is None or rank > found:
+                    found, chosen = rank, names
+    return chosen
 
 
 def find_install_snippets(
@@ -90,10 +101,9 @@ def find_install_snippets(
             if names is None:
                 continue
             korean = next((x for x in names if _HANGUL.search(x)), label)
+            every = tuple(dict.fromkeys((*names, label)))  # the label is often one of the names already
             found.append(
-                InstallSnippet(
-                    names[0], label, (*names, label), korean, code.rstrip("\n"), lang, sec.source, line
-                )
+                InstallSnippet(names[0], label, every, korean, code.rstrip("\n"), lang, sec.source, line)
             )
         if found:
             per_section.append(found)
