@@ -129,28 +129,53 @@ class AnswerService:
     async def reindex(self, full: bool = False) -> ReindexReport:
         """Rebuild in a worker thread; the event loop and questions go on meanwhile (old engine).
 
-        Calls that arrive before the running rebuild has started share it; calls that arrive while one
-        runs share the single rebuild queued after it (so the last edit is always picked up). Cancelling
-        the caller does not cancel the rebuild.
+        Calls made before the rebuild has started (all calls of one event-loop turn, e.g. a gather)
+        share it; calls made while one runs share the single rebuild queued after it, so the last edit
+        is always picked up. Cancelling a caller does not cancel the rebuild.
         """
-        return await asyncio.shield(asyncio.wrap_future(self.request_reindex(full)))
+        batch, start = self._enqueue(full)
+        if start:
+            self._spawn()
+            # The worker begins on the next loop turn, so the other calls of this turn join it (and
+            # after half a second regardless, should this loop never turn again).
+            asyncio.get_running_loop().call_soon(batch.go.set)
+        return await asyncio.shield(asyncio.wrap_future(batch.future))
 
     def request_reindex(self, full: bool = False) -> Future[ReindexReport]:
-        """Thread-safe, loop-free form of reindex(): a Future of the report of the rebuild that will
-        include every change made before this call."""
+        """reindex() for threads without an event loop: a Future of the report of the rebuild that
+        includes every change made before this call."""
+        batch, start = self._enqueue(full)
+        if start:
+            batch.go.set()
+            self._spawn()
+        return batch.future
+
+    def _enqueue(self, full: bool) -> tuple[_Batch, bool]:
+        """(the batch to wait on, whether a worker must be started for it)."""
         with self._state_lock:
             if self._current is None:
-                self._current = batch = _Batch(full)
-                threading.Thread(target=self._drive, name="reindex", daemon=True).start()
-            elif not self._current.started:
-                batch = self._current
-                batch.full |= full
-            else:
-                if self._next is None:
-                    self._next = _Batch(full)
-                batch = self._next
-                batch.full |= full
-            return batch.future
+                self._current = _Batch(full)
+                return self._current, True
+            if not self._current.started:
+                self._current.full |= full
+                return self._current, False
+            if self._next is None:
+                self._next = _Batch(full)
+                self._next.go.set()  # runs as soon as the current one is done
+            self._next.full |= full
+            return self._next, False
+
+    def _spawn(self) -> None:
+        try:
+            threading.Thread(target=self._drive, name="reindex", daemon=True).start()
+        except RuntimeError as err:  # "can't start new thread": fail this request, do not wedge the next
+            with self._state_lock:
+                batch, self._current = self._current, None
+            if batch is not None:
+                r = self.engine.report
+                batch.future.set_result(
+                    ReindexReport(r.files, r.sections, 0, [], 0.0, ok=False, error=str(err))
+                )
 
     @property
     def reindexing(self) -> bool:
@@ -163,6 +188,8 @@ class AnswerService:
             with self._state_lock:
                 batch = self._current
                 assert batch is not None
+            batch.go.wait(0.5)
+            with self._state_lock:
                 batch.started = True  # from here on, a new request needs another rebuild
             try:
                 report = self.reindex_sync(batch.full)
@@ -182,4 +209,5 @@ class _Batch:
 
     full: bool
     started: bool = False
+    go: threading.Event = field(default_factory=threading.Event)
     future: Future[ReindexReport] = field(default_factory=Future)

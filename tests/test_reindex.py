@@ -1,0 +1,272 @@
+"""`python -m bot reindex`: incremental (only changed files tokenized; no Kiwi when nothing changed),
+deletes vanish, renames move, --full, dictionary changes re-tokenize all, --json, warnings and exit
+codes, --strict, progress bar on a terminal; and a real process killed with SIGKILL mid-reindex leaves
+the old index loading and answering."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_store_support import ROOT, make_config, shared_analyzer, write_config, write_many, write_notes
+
+from bot.answers.engine import Engine
+from bot.answers.service import tuning_from
+from bot.cli import main as cli_main
+from bot.index import store as store_mod
+from bot.index.store import IndexStore
+from bot.tokens.lexicon import load_lexicon
+
+TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def analyzer():
+    return shared_analyzer()  # alive for the module: the CLI's store finds it instead of a new Kiwi
+
+
+@pytest.fixture(autouse=True)
+def quiet_logging(monkeypatch):
+    monkeypatch.setattr(cli_main, "setup_logging", lambda *a, **k: None)  # keep pytest's handlers
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "notes"
+    write_notes(folder, TOPICS)
+    return folder, write_config(tmp_path / "config.toml", folder, tmp_path / "cache")
+
+
+def run(capsys, config: Path, *args: str) -> tuple[int, str, str]:
+    code = cli_main.main(["--config", str(config), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def reindex_json(capsys, config: Path, *flags: str) -> dict:
+    code, out, err = run(capsys, config, "reindex", "--json", *flags)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert set(summary) == {"files", "sections", "retokenized", "warnings", "seconds"}
+    return summary
+
+
+def test_incremental_delete_rename_full(notes, capsys, monkeypatch):
+    folder, config = notes
+    first = reindex_json(capsys, config)
+    assert (first["files"], first["retokenized"], first["warnings"]) == (5, 5, [])
+    assert first["sections"] == 15
+
+    def no_kiwi(*_a, **_k):
+        raise AssertionError("Kiwi started although nothing changed")
+
+    with monkeypatch.context() as m:
+        m.setattr(store_mod, "analyzer_for", no_kiwi)
+        assert reindex_json(capsys, config)["retokenized"] == 0
+
+    (folder / "n001.md").write_text("# 바나나 노트\n\n바나나 대신 체리.\n", encoding="utf-8")
+    changed = reindex_json(capsys, config)
+    assert (changed["files"], changed["retokenized"], changed["sections"]) == (5, 1, 13)
+
+    (folder / "n002.md").unlink()
+    deleted = reindex_json(capsys, config)
+    assert (deleted["files"], deleted["retokenized"], deleted["sections"]) == (4, 0, 10)
+    code, out, _ = run(capsys, config, "ask", "--json", "포도 특징")
+    assert all(r["source"] != "n002.md" for r in json.loads(out)["results"])
+
+    (folder / "trains").mkdir()
+    (folder / "n003.md").rename(folder / "trains" / "기차.md")
+    renamed = reindex_json(capsys, config)
+    assert (renamed["files"], renamed["retokenized"]) == (4, 0)
+    code, out, _ = run(capsys, config, "ask", "--json", "기차 특징")
+    assert code == 0 and json.loads(out)["results"][0]["source"] == "trains/기차.md"
+
+    full = reindex_json(capsys, config, "--full")
+    assert (full["files"], full["retokenized"]) == (4, 4)
+
+
+def test_dictionary_change_retokenizes_everything(notes, capsys):
+    folder, config = notes
+    (folder / "n000.md").write_text("# 도커 노트\n\n도커 설치와 우분투.\n", encoding="utf-8")
+    assert reindex_json(capsys, config)["retokenized"] == 5
+    dictionary = folder / "_dictionary"
+    dictionary.mkdir()
+    (dictionary / "user_words.txt").write_text("도커\n", encoding="utf-8")
+    assert reindex_json(capsys, config)["retokenized"] == 5  # a new Kiwi with the word
+    assert reindex_json(capsys, config)["retokenized"] == 0
+    (dictionary / "aliases.txt").write_text("도커 = docker\n", encoding="utf-8")
+    assert reindex_json(capsys, config)["retokenized"] == 5
+    code, out, _ = run(capsys, config, "ask", "--json", "docker 설치")
+    assert code == 0 and json.loads(out)["results"][0]["source"] == "n000.md"  # the alias is in force
+
+
+def test_broken_notes_warn_exit_zero_strict_fails(notes, capsys):
+    folder, config = notes
+    (folder / "bad.md").write_bytes(b"# x\n\n\xff\xfe\xfd")
+    (folder / "nul.md").write_bytes(b"# x\x00\n")
+    summary = reindex_json(capsys, config)
+    assert summary["files"] == 5
+    assert [w.split(":")[0] for w in summary["warnings"]] == ["bad.md", "nul.md"]
+
+    code, out, err = run(capsys, config, "reindex")
+    assert code == 0
+    assert out.startswith("indexed 5 files, 15 sections; re-tokenized 0 files; 2 warnings;")
+    assert "warning: bad.md: skipped, not valid UTF-8" in err and "warning: nul.md:" in err
+
+    code, out, err = run(capsys, config, "reindex", "--strict")
+    assert code == 1 and "--strict" in err
+    code, _, _ = run(capsys, config, "reindex", "--strict", "--json")
+    assert code == 1
+
+    (folder / "bad.md").unlink()
+    (folder / "nul.md").unlink()
+    assert run(capsys, config, "reindex", "--strict")[0] == 0
+
+
+def test_missing_or_unusable_folder_fails(tmp_path, capsys):
+    config = write_config(tmp_path / "config.toml", tmp_path / "missing", tmp_path / "cache")
+    code, out, err = run(capsys, config, "reindex", "--json")
+    assert code == 1 and out == "" and "knowledge folder not found" in err
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "only.md").write_bytes(b"\x00\x01\x02")
+    config = write_config(tmp_path / "config2.toml", broken, tmp_path / "cache")
+    code, out, err = run(capsys, config, "reindex")
+    assert code == 1 and "no notes to index" in err and "only.md" in err
+
+
+def test_progress_bar_on_a_terminal_summary_on_stdout(notes, capsys, monkeypatch):
+    _folder, config = notes
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr(sys, "stderr", fake)
+    code = cli_main.main(["--config", str(config), "reindex", "--full"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("indexed 5 files, 15 sections; re-tokenized 5 files")
+    assert "tokenizing" in fake.getvalue() and "\x1b[" in fake.getvalue()  # rich drew (and cleared) a bar
+
+
+# -- kill -9 in the middle ---------------------------------------------------------------------------
+CHILD = r"""
+import io, os, sys, time
+sys.path.insert(0, sys.argv[3])
+import numpy as np
+import bot.index.store as store
+
+mode = sys.argv[2]
+if mode == "tokenizing":
+    real_tokenize = store.tokenize_sections
+
+    def tokenize(sections, analyzer, progress=None):
+        def report(done, total):
+            print("PROGRESS", done, total, flush=True)
+            time.sleep(0.2)
+        return real_tokenize(sections, analyzer, report)
+
+    store.tokenize_sections = tokenize
+else:  # writing: half of the new file is on disk when the kill comes
+    real_savez = np.savez
+
+    def savez(fh, **arrays):
+        buf = io.BytesIO()
+        real_savez(buf, **arrays)
+        data = buf.getvalue()
+        fh.write(data[: len(data) // 2])
+        fh.flush()
+        os.fsync(fh.fileno())
+        print("WRITING", flush=True)
+        time.sleep(120)
+
+    np.savez = savez
+
+from bot.cli.main import main
+sys.exit(main(["--config", sys.argv[1], "reindex", "--full", "--json"]))
+"""
+
+
+def _wait_for_line(proc: subprocess.Popen, word: str, timeout: float) -> str:
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            if proc.poll() is not None:
+                break
+            continue
+        if line.startswith(word):
+            return line
+    proc.kill()
+    raise AssertionError(f"child never printed {word} (rc={proc.poll()}): {proc.stderr.read()[-2000:]}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["tokenizing", "writing"])
+def test_sigkill_mid_reindex_leaves_the_old_index_serving(moment, tmp_path, analyzer):
+    folder, cache = tmp_path / "notes", tmp_path / "cache"
+    write_many(folder, 80, "사자")  # version A: 320 sections, every one about lions
+    config_path = write_config(tmp_path / "config.toml", folder, cache)
+    tuning = tuning_from(make_config(folder, cache))
+    store = IndexStore(folder, cache)
+    old = store.rebuild(tuning, None, analyzer=analyzer)
+    saved = store.path.read_bytes()
+    write_many(folder, 80, "호랑이")  # version B: tigers instead
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(config_path), moment, str(ROOT)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        line = _wait_for_line(proc, "PROGRESS" if moment == "tokenizing" else "WRITING", 60)
+        if moment == "tokenizing":
+            done, total = map(int, line.split()[1:])
+            assert done < total  # really in the middle
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(10) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+
+    assert store.path.read_bytes() == saved  # the old file, untouched
+    leftovers = [p.name for p in store.path.parent.glob(".index.npz.*.tmp")]
+    assert len(leftovers) == (1 if moment == "writing" else 0)
+
+    entries, index = store.read(load_lexicon(folder), tuning)  # still loads, whole
+    assert index is not None
+    assert {e.source: e.digest for e in entries.values()} == {
+        e.source: e.digest for e in old.entries.values()
+    }
+    engine = Engine.from_index(index, analyzer, tuning, entries, [], time.perf_counter(), 0)
+    answer = engine.ask("사자 이야기")
+    assert answer.answered and "사자" in answer.results[0].section.text
+    assert not engine.ask("호랑이").answered  # B never got in
+
+    # The next reindex finishes the job and sweeps the dead writer's half file.
+    report = store.refresh(tuning)
+    assert (report.files, report.retokenized) == (80, 80)
+    assert not list(store.path.parent.glob(".index.npz.*.tmp"))
+    entries, index = store.read(load_lexicon(folder), tuning)
+    new = Engine.from_index(index, analyzer, tuning, entries, [], time.perf_counter(), 0)
+    assert new.ask("호랑이 이야기").answered

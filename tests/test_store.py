@@ -1,0 +1,331 @@
+"""IndexStore: the persisted index is reused when right, rebuilt when anything it was built from changed,
+never trusted when damaged or foreign; incremental (changed files only), renames move, deletes vanish;
+broken notes are named and skipped; writes are atomic."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_store_support import shared_analyzer, write_notes
+
+from bot.answers.engine import Engine, Tuning
+from bot.errors import KnowledgeError
+from bot.index import store as store_mod
+from bot.index.bm25 import BM25Params
+from bot.index.store import IndexStore
+from bot.tokens.lexicon import load_lexicon
+
+TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return shared_analyzer()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "notes"
+    write_notes(d, TOPICS)
+    return d
+
+
+@pytest.fixture
+def built(folder: Path, tmp_path: Path, analyzer) -> tuple[IndexStore, Engine]:
+    store = IndexStore(folder, tmp_path / "cache")
+    engine = store.rebuild(Tuning(), None, analyzer=analyzer)
+    assert store.path is not None and store.path.is_file()
+    return store, engine
+
+
+def no_kiwi(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a, **_k):
+        raise AssertionError("an Analyzer (Kiwi) was requested")
+
+    monkeypatch.setattr(store_mod, "analyzer_for", refuse)
+
+
+def top_source(engine: Engine, question: str) -> str:
+    ans = engine.ask(question)
+    assert ans.answered, question
+    return ans.results[0].section.source
+
+
+# -- reuse -----------------------------------------------------------------------------------------
+def test_restart_loads_the_saved_index_without_tokenizing(built, monkeypatch):
+    store, engine = built
+    again = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning())
+    assert again.report.retokenized == 0
+    assert again.report.files == 5 and again.report.sections == engine.report.sections
+    assert top_source(again, "바나나 특징") == "n001.md"
+    np.testing.assert_array_equal(again.index.bm25.idf, engine.index.bm25.idf)
+    assert (again.index.bm25.matrix != engine.index.bm25.matrix).nnz == 0
+    # The reindex verb's check needs no Kiwi at all when nothing changed.
+    no_kiwi(monkeypatch)
+    mtime = store.path.stat().st_mtime_ns
+    report = store.refresh(Tuning())
+    assert (report.files, report.retokenized) == (5, 0)
+    assert store.path.stat().st_mtime_ns == mtime  # not rewritten
+
+
+def test_index_records_what_it_was_built_from(built):
+    store, engine = built
+    with np.load(store.path, allow_pickle=False) as z:
+        meta = json.loads(z["meta"].tobytes().decode())
+    assert meta["folder"] == str(store.folder)
+    assert set(meta["built_from"]) == {"kiwipiepy", "dictionary", "code"}
+    assert meta["built_from"]["dictionary"] == engine.analyzer.lexicon.fingerprint
+    assert json.loads(meta["tuning"])["bm25"]["k1"] == 1.5
+    assert {f["source"]: f["digest"] for f in meta["files"]} == {
+        e.source: e.digest for e in engine.entries.values()
+    }
+
+
+# -- never trusted ---------------------------------------------------------------------------------
+def _truncate(path: Path, _other: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _random(path: Path, _other: Path) -> None:
+    path.write_bytes(os.urandom(path.stat().st_size))
+
+
+def _empty(path: Path, _other: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _flip_byte(path: Path, _other: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0x55
+    path.write_bytes(bytes(data))
+
+
+def _foreign(path: Path, other: Path) -> None:
+    shutil.copyfile(other, path)
+
+
+def _edited_meta(path: Path, _other: Path) -> None:
+    """A well-formed npz whose metadata was changed without its checksum (a hand edit, a bad merge)."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes().decode())
+    meta["files"][0]["sections"][0][4] = "가짜 내용"
+    arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _pickled(path: Path, _other: Path) -> None:
+    """An npz holding an object array (np.load must refuse to unpickle it)."""
+    with open(path, "wb") as fh:
+        np.savez(fh, meta=np.array([{"evil": 1}], dtype=object))
+
+
+def _zip_of_garbage(path: Path, _other: Path) -> None:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("meta.npy", b"not an array")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_truncate, _random, _empty, _flip_byte, _foreign, _edited_meta, _pickled, _zip_of_garbage],
+)
+def test_damaged_or_foreign_cache_is_rebuilt_never_trusted(damage, built, tmp_path, analyzer, caplog):
+    store, engine = built
+    other_folder = tmp_path / "other"
+    write_notes(other_folder, ["수박", "귤"])
+    other = IndexStore(other_folder, tmp_path / "cache")
+    other.rebuild(Tuning(), None, analyzer=analyzer)
+    assert other.path != store.path  # one cache per knowledge folder
+    damage(store.path, other.path)
+
+    assert store.read(load_lexicon(store.folder), Tuning()) == ({}, None)
+    report = store.refresh(Tuning())
+    assert (report.files, report.retokenized, report.sections) == (5, 5, engine.report.sections)
+    entries, index = store.read(load_lexicon(store.folder), Tuning())  # the rewritten file is good
+    assert index is not None and set(entries) == set(engine.entries)
+    assert all("가짜" not in s.body for s in index.sections)
+
+
+def test_changed_dictionary_kiwi_or_code_invalidates_tokens(built, monkeypatch):
+    store, _ = built
+    lexicon = load_lexicon(store.folder)
+    entries, index = store.read(lexicon, Tuning())
+    assert entries and index is not None
+
+    dictionary = store.folder / "_dictionary"
+    dictionary.mkdir()
+    (dictionary / "user_words.txt").write_text("바나나우유\n", encoding="utf-8")
+    assert store.read(load_lexicon(store.folder), Tuning()) == ({}, None)
+    (dictionary / "user_words.txt").unlink()
+    (dictionary / "aliases.txt").write_text("사과 = 애플\n", encoding="utf-8")
+    assert store.read(load_lexicon(store.folder), Tuning()) == ({}, None)
+    (dictionary / "aliases.txt").unlink()
+    assert store.read(load_lexicon(store.folder), Tuning())[1] is not None  # back to what it was
+
+    monkeypatch.setattr(store_mod, "kiwi_version", lambda: "0.0.1")
+    assert store.read(lexicon, Tuning()) == ({}, None)
+    monkeypatch.undo()
+    monkeypatch.setattr(store_mod, "code_version", lambda: "another-tokenizer")
+    assert store.read(lexicon, Tuning()) == ({}, None)
+
+
+def test_changed_ranking_settings_rebuild_the_index_from_saved_tokens(built, monkeypatch):
+    store, engine = built
+    other = Tuning(bm25=BM25Params(k1=1.2))
+    entries, index = store.read(load_lexicon(store.folder), other)
+    assert index is None and set(entries) == set(engine.entries)  # tokens reused, index recounted
+    from bot.tokens.analyzer import Analyzer
+
+    def no_new_kiwi(*_a, **_k):
+        raise AssertionError("a new Kiwi was started")
+
+    monkeypatch.setattr(Analyzer, "__init__", no_new_kiwi)  # the live analyzer is shared
+    report = store.refresh(other)
+    assert report.retokenized == 0
+    assert store.read(load_lexicon(store.folder), other)[1] is not None
+
+
+# -- incremental -----------------------------------------------------------------------------------
+def test_incremental_change_add_delete_rename(built, analyzer):
+    store, engine = built
+    folder = store.folder
+    (folder / "n000.md").write_text("# 사과 노트\n\n사과 대신 체리 이야기.\n", encoding="utf-8")  # changed
+    (folder / "new.md").write_text("# 우주선\n\n우주선 발사 준비.\n", encoding="utf-8")  # added
+    (folder / "n002.md").unlink()  # deleted (포도)
+    (folder / "sub").mkdir()
+    (folder / "n003.md").rename(folder / "sub" / "기차 이야기.md")  # renamed (기차)
+
+    new = store.rebuild(Tuning(), engine)
+    assert new.analyzer is engine.analyzer  # same dictionary: the same Kiwi
+    assert new.report.retokenized == 2  # n000 and new.md only
+    assert new.report.files == 5
+    assert set(new.entries) == {"n000.md", "n001.md", "n004.md", "new.md", "sub/기차 이야기.md"}
+    assert top_source(new, "체리") == "n000.md"
+    assert top_source(new, "우주선 발사") == "new.md"
+    assert top_source(new, "기차 특징") == "sub/기차 이야기.md"  # answers name the new path
+    assert not new.ask("포도").answered or all(r.section.source != "n002.md" for r in new.ask("포도").results)
+    moved = new.entries["sub/기차 이야기.md"]
+    old = engine.entries["n003.md"]
+    assert moved.tokens[0].body == old.tokens[0].body and moved.digest == old.digest
+    assert all(s.source == "sub/기차 이야기.md" for s in moved.sections)
+
+    # The same, from disk (the reindex verb): a fresh store over the saved file.
+    again = IndexStore(folder, store.path.parent.parent).load_or_build(Tuning())
+    assert again.report.retokenized == 0 and set(again.entries) == set(new.entries)
+
+
+def test_unchanged_rebuild_reuses_the_running_index_and_still_saves(built):
+    store, engine = built
+    store.path.unlink()
+    new = store.rebuild(Tuning(), engine)
+    assert new.report.retokenized == 0 and new.index is engine.index
+    assert store.path.is_file()  # a reindex repairs a deleted cache file
+
+
+def test_full_rebuild_retokenizes_everything(built):
+    store, engine = built
+    new = store.rebuild(Tuning(), engine, full=True)
+    assert new.report.retokenized == 5
+
+
+# -- broken notes ----------------------------------------------------------------------------------
+def test_broken_notes_are_named_and_skipped(folder, tmp_path, analyzer, monkeypatch):
+    (folder / "bad-utf8.md").write_bytes("# 제목\n\n".encode() + b"\xff\xfe\xfa broken")
+    (folder / "nul.md").write_bytes(b"# title\n\nhello\x00world\n")
+    (folder / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(2000))
+    (folder / "long-line.md").write_text("# 긴 줄\n\n" + "가" * 1_000_000 + "\n", encoding="utf-8")
+    (folder / "huge.md").write_bytes(b"#" * (5 * 1024 * 1024))
+    (folder / "dangling.md").symlink_to(folder / "does-not-exist.md")
+    os.mkfifo(folder / "pipe.md")  # reading it would block forever
+    (folder / "locked.md").write_text("# 잠김\n\n비밀\n", encoding="utf-8")
+    (folder / "dir.md").mkdir()  # a folder named like a note is a folder: its notes are indexed
+    (folder / "dir.md" / "inside.md").write_text("# 안쪽\n\n고양이 이야기\n", encoding="utf-8")
+
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.md":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    engine = IndexStore(folder, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+    warnings = engine.report.warnings
+    expected = {
+        "bad-utf8.md": "UTF-8",
+        "nul.md": "NUL",
+        "binary.md": "",
+        "long-line.md": "line",
+        "huge.md": "MB",
+        "dangling.md": "cannot read",
+        "pipe.md": "not a regular file",
+        "locked.md": "Permission denied",
+    }
+    for name, why in expected.items():
+        hits = [w for w in warnings if w.startswith(f"{name}:")]
+        assert len(hits) == 1 and why in hits[0], (name, warnings)
+    assert len(warnings) == len(expected)
+    assert set(engine.entries) == {f"n00{i}.md" for i in range(5)} | {"dir.md/inside.md"}
+    assert top_source(engine, "고양이") == "dir.md/inside.md"
+
+
+def test_missing_empty_or_all_broken_folder_is_an_error(tmp_path, analyzer):
+    with pytest.raises(KnowledgeError, match="not found"):
+        IndexStore(tmp_path / "missing", tmp_path / "cache").refresh(Tuning())
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(KnowledgeError, match="no notes"):
+        IndexStore(empty, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+    (empty / "bad.md").write_bytes(b"\xff\xfe")
+    with pytest.raises(KnowledgeError, match=r"bad\.md"):
+        IndexStore(empty, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+
+
+# -- atomic writes ---------------------------------------------------------------------------------
+def test_failed_write_leaves_the_old_index_and_no_temporary_file(built, monkeypatch):
+    store, engine = built
+    before = store.path.read_bytes()
+    (store.folder / "n000.md").write_text("# 바뀜\n\n체리\n", encoding="utf-8")
+
+    def disk_full(fh, **arrays):
+        fh.write(b"PK\x03\x04partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    new = store.rebuild(Tuning(), engine)  # the build itself succeeds; saving does not
+    assert top_source(new, "체리") == "n000.md"
+    assert store.path.read_bytes() == before
+    assert [p.name for p in store.path.parent.iterdir()] == ["index.npz"]
+
+
+def test_leftovers_of_killed_writers_are_swept(built):
+    store, engine = built
+    dead = store.path.parent / f".index.npz.{2**22 + 12345}.abcdef.tmp"  # above any real pid_max
+    mine = store.path.parent / f".index.npz.{os.getpid()}.123456.tmp"
+    dead.write_bytes(b"half an index")
+    mine.write_bytes(b"another thread's write in progress")
+    store.write(engine)
+    assert not dead.exists() and mine.exists()
+    mine.unlink()
+
+
+def test_unwritable_cache_is_a_warning_not_an_error(folder, tmp_path, analyzer, caplog):
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    store = IndexStore(folder, blocker)  # mkdir fails, even for root
+    engine = store.rebuild(Tuning(), None, analyzer=analyzer)
+    assert engine.report.files == 5
+    assert "could not save the index" in caplog.text
+
+
+def test_no_cache_dir_means_memory_only(folder, analyzer):
+    engine = Engine.build(folder, analyzer=analyzer)
+    assert engine.report.files == 5 and IndexStore(folder, None).path is None
