@@ -16,8 +16,9 @@ class _Section(BaseModel):
 
 
 class KnowledgeConfig(_Section):
-    dir: str = "knowledge"  # notes folder, relative to config.toml's folder
-    cache_dir: str = ".cache/index"  # persisted indexes, one sub-folder per knowledge folder
+    # An empty path would mean config.toml's own folder: the whole project indexed, caches beside it.
+    dir: Annotated[str, Field(min_length=1)] = "knowledge"  # notes folder, relative to config.toml's folder
+    cache_dir: Annotated[str, Field(min_length=1)] = ".cache/index"  # persisted indexes, one per folder
 
 
 class SearchConfig(_Section):
