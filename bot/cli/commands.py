@@ -20,9 +20,26 @@ def _emit(obj: dict) -> None:
     sys.stdout.flush()
 
 
+def _clean(text: str) -> str:
+    """Valid Unicode whatever came in: undecodable bytes (surrogate escapes from argv) become U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _stdin_questions() -> Iterator[str]:
-    for line in sys.stdin:
-        line = line.rstrip("\r\n")
+    """One question per non-blank line, read as UTF-8 whatever the locale.
+
+    A line with invalid bytes is still a question (with U+FFFD in it): it must neither end the batch
+    (strict decoding) nor come back out as invalid UTF-8 in the JSON (surrogateescape).
+    """
+    buffer = getattr(sys.stdin, "buffer", None)
+    lines = (raw.decode("utf-8", "replace") for raw in buffer) if buffer is not None else sys.stdin
+    for n, line in enumerate(lines):
+        line = _clean(line.rstrip("\r\n"))
+        if n == 0:
+            line = line.removeprefix("\ufeff")  # a file saved by Notepad
         if line.strip():
             yield line
 
@@ -45,7 +62,7 @@ def ask(args: argparse.Namespace, config: Config) -> int:
             except QuestionError as err:
                 _emit({"question": q, "answered": False, "results": [], "message": str(err)})
         return 0
-    question = " ".join(args.question)
+    question = _clean(" ".join(args.question))
     if len(question) > config.search.max_question_chars:
         print(
             f"note: question cut to its first {config.search.max_question_chars} characters", file=sys.stderr
