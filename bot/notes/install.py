@@ -67,24 +67,44 @@ def _labelled_fences(section: Section) -> list[tuple[str, int, str, str]]:
     return out
 
 
-def _match_distro(label: str, distros: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...] | None:
-    """The distro a label names: an exact name, else the longest name inside it (then the earliest).
+# ASCII words apart from Hangul words ("Ubuntu에서" -> ubuntu, 에서); digits stay in their word (centos7).
+_WORD = re.compile(r"[a-z0-9]+|[가-힣]+")
+# What may follow a name inside one word: a Korean particle ("우분투에서") or a version ("centos7").
+_TAIL = re.compile(r"(?:에서는|에서|에는|으로|에|의|은|는|이|가|을|를|용|로|과|와|도|만)?|\d+(?:\.\d+)*")
 
-    Longest, not first: "Alpine Linux (install)" holds common's alias "all" inside "install", and
-    "Debian (설치 스크립트)" holds common's "스크립트"; both are still Alpine and Debian.
+
+def _words(s: str) -> list[str]:
+    return _WORD.findall(s.lower())
+
+
+def _position(label: list[str], name: list[str]) -> int | None:
+    """Where the name's words stand in the label as whole words (the last may carry a tail), or None."""
+    k = len(name)
+    for i in range(len(label) - k + 1):
+        word = label[i + k - 1]
+        head_ok = label[i : i + k - 1] == name[:-1] and word.startswith(name[-1])
+        if head_ok and _TAIL.fullmatch(word[len(name[-1]) :]):
+            return i
+    return None
+
+
+def _match_distro(label: str, distros: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...] | None:
+    """The distro a label names: an exact name, else the longest name among its words (then the earliest).
+
+    Whole words, not substrings: "Elasticsearch" does not name arch, nor "install" common's alias "all".
+    Longest: "Debian (설치 스크립트)" is Debian although "스크립트" is one of common's names.
     """
-    n = _norm(label)
+    n, label_words = _norm(label), _words(label)
     found: tuple[int, int] | None = None
     chosen: tuple[str, ...] | None = None
     for _key, names in distros:
         for name in names:
-            m = _norm(name)
+            m, name_words = _norm(name), _words(name)
             if m and n == m:
                 return names
-            if len(m) >= 3 and m in n:
-                rank = (len(m), -n.index(m))
-                if found is None or rank > found:
-                    found, chosen = rank, names
+            pos = _position(label_words, name_words) if name_words else None
+            if pos is not None and (found is None or (len(m), -pos) > found):
+                found, chosen = (len(m), -pos), names
     return chosen
 
 
