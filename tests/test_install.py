@@ -143,6 +143,26 @@ def test_labels_are_matched_to_the_best_named_distro() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("label", "key"),
+    [
+        ("CentOS7", "centos"),
+        ("Ubuntu 22.04", "ubuntu"),
+        ("우분투에서 설치", "ubuntu"),
+        ("Ubuntu에서는", "ubuntu"),
+        ("맥에서 설치", "macos"),
+        ("Red Hat Enterprise Linux", "rhel"),
+        ("그 다음 Elasticsearch 인덱스를 생성하면 설치가 끝납니다.", None),  # not "arch"
+        ("맥락에 따라 다르다", None),  # not "맥" (macos)
+        ("Windowsill garden", None),  # not "win"
+        ("install everything", None),  # not "all"
+    ],
+)
+def test_distro_names_are_whole_words(label: str, key: str | None) -> None:
+    got = snippets_of(f"## 설치\n{label}\n```bash\necho hi\n```\n")
+    assert list(got) == ([key] if key else [])
+
+
 def test_two_fences_under_one_label_are_one_snippet() -> None:
     got = snippets_of(
         "## Install\nUbuntu\n```bash\nsudo apt-get update\n```\n```bash\nsudo apt-get install x\n```\n"
