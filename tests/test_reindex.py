@@ -26,6 +26,8 @@ from bot.index import store as store_mod
 from bot.index.store import IndexStore
 from bot.tokens.lexicon import load_lexicon
 
+pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
+
 TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
 
 
@@ -199,24 +201,44 @@ sys.exit(main(["--config", sys.argv[1], "reindex", "--full", "--json"]))
 """
 
 
-def _wait_for_line(proc: subprocess.Popen, word: str, timeout: float) -> str:
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.2)
-        except queue.Empty:
-            if proc.poll() is not None:
-                break
-            continue
-        if line.startswith(word):
-            return line
-    proc.kill()
-    raise AssertionError(f"child never printed {word} (rc={proc.poll()}): {proc.stderr.read()[-2000:]}")
+class Lines:
+    """The child's stdout, line by line, read in a thread (so waiting can time out)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.queue.put(line)
+
+    def wait_for(self, word: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            if line.startswith(word):
+                return line
+        self.proc.kill()
+        self.proc.wait(10)
+        err = self.proc.stderr.read()[-2000:]
+        raise AssertionError(f"child never printed {word} (rc={self.proc.returncode}): {err}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+        self.reader.join(10)  # EOF after the kill
+        self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("moment", ["tokenizing", "writing"])
 def test_sigkill_mid_reindex_leaves_the_old_index_serving(moment, tmp_path, analyzer):
     folder, cache = tmp_path / "notes", tmp_path / "cache"
@@ -236,18 +258,16 @@ def test_sigkill_mid_reindex_leaves_the_old_index_serving(moment, tmp_path, anal
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    lines = Lines(proc)
     try:
-        line = _wait_for_line(proc, "PROGRESS" if moment == "tokenizing" else "WRITING", 60)
+        line = lines.wait_for("PROGRESS" if moment == "tokenizing" else "WRITING", 60)
         if moment == "tokenizing":
             done, total = map(int, line.split()[1:])
             assert done < total  # really in the middle
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
+        lines.close()
 
     assert store.path.read_bytes() == saved  # the old file, untouched
     leftovers = [p.name for p in store.path.parent.glob(".index.npz.*.tmp")]

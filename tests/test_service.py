@@ -18,6 +18,8 @@ from bot.answers.service import AnswerService, ReindexReport, tuning_from
 from bot.answers.types import Answer
 from bot.index.store import IndexStore
 
+pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
+
 TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
 
 
@@ -177,11 +179,14 @@ async def test_unexpected_error_in_a_rebuild_is_reported_not_raised(service, mon
 
 
 # -- the watcher -----------------------------------------------------------------------------------
-async def run_watcher(service, **kwargs):
+async def run_watcher(service, debounce: float = 0.1):
     reports: list[ReindexReport] = []
     stop = asyncio.Event()
+    config = service.config.model_copy(
+        update={"reload": service.config.reload.model_copy(update={"debounce_seconds": debounce})}
+    )
     task = asyncio.ensure_future(
-        watch.watch_and_reindex(service, service.config, stop, poll_seconds=0.02, on_report=reports.append)
+        watch.watch_and_reindex(service, config, stop, poll_seconds=0.02, on_report=reports.append)
     )
     await asyncio.sleep(0.1)  # the first snapshot
     return reports, stop, task
@@ -204,7 +209,7 @@ async def test_watcher_off_returns_at_once(tmp_path, service):
 async def test_watcher_debounces_a_burst_into_one_rebuild(service, monkeypatch):
     gate = Gate(service, monkeypatch)
     gate.opened.set()
-    reports, stop, task = await run_watcher(service)
+    reports, stop, task = await run_watcher(service, debounce=0.5)
     for i in range(5):  # an editor saving repeatedly, faster than the debounce
         edit(service, "n004.md", f"# 버스 노트\n\n버스 정류장 {i}번. 마지막은 망고{i}.\n")
         await asyncio.sleep(0.03)
@@ -261,7 +266,7 @@ def test_snapshot_sees_notes_and_dictionary_files_only(tmp_path):
     (folder / ".git").mkdir()
     (folder / ".git" / "x.md").write_text("ignored")
     (folder / "image.png").write_bytes(b"ignored")
-    assert watch.snapshot(folder) == before
+    assert watch.same_snapshot(before, watch.snapshot(folder))
     (folder / "_dictionary").mkdir()
     (folder / "_dictionary" / "user_words.txt").write_text("사과\n", encoding="utf-8")
     after = watch.snapshot(folder)
@@ -273,3 +278,11 @@ def test_snapshot_sees_notes_and_dictionary_files_only(tmp_path):
 def test_engine_build_is_unaffected(tmp_path, analyzer):
     write_notes(tmp_path / "k", ["사과"])
     assert Engine.build(tmp_path / "k", analyzer=analyzer).report.files == 1
+
+
+def test_recently_modified_files_are_compared_by_content():
+    meta = (10, 1_000_000_000, 1_000_000_000, 7, 0o100644)
+    assert not watch.same_snapshot({"a.md": (meta, 1)}, {"a.md": (meta, 2)})  # same stamp, new bytes
+    assert watch.same_snapshot({"a.md": (meta, 1)}, {"a.md": (meta, None)})  # aged: stamp decides
+    assert not watch.same_snapshot({"a.md": (meta, None)}, {"a.md": ((11, *meta[1:]), None)})
+    assert watch.changed_names({"a.md": (meta, None)}, {}) == ["a.md"]

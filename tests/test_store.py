@@ -21,6 +21,8 @@ from bot.index.bm25 import BM25Params
 from bot.index.store import IndexStore
 from bot.tokens.lexicon import load_lexicon
 
+pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
+
 TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
 
 

@@ -114,6 +114,10 @@ class AnswerService:
                 )
                 r = old.report
                 return ReindexReport(r.files, r.sections, 0, [], seconds, ok=False, error=reason)
+            try:
+                engine.warm_up()  # here in the worker, not on the first question after the swap
+            except Exception:  # an optional speed-up: never a reason to keep the old index
+                log.debug("warm-up of the new engine failed", exc_info=True)
             self.engine = engine  # the swap: one reference assignment
             r = engine.report
             log.info(
@@ -195,12 +199,13 @@ class AnswerService:
                 report = self.reindex_sync(batch.full)
             except BaseException as err:  # reindex_sync catches Exception; this is KeyboardInterrupt & co
                 report = ReindexReport(0, 0, 0, [], 0.0, ok=False, error=f"{type(err).__name__}")
+            with self._state_lock:  # before waking the callers: they see a settled state
+                self._current, self._next = self._next, None
+                more = self._current is not None
             with contextlib.suppress(InvalidStateError):
                 batch.future.set_result(report)
-            with self._state_lock:
-                self._current, self._next = self._next, None
-                if self._current is None:
-                    return
+            if not more:
+                return
 
 
 @dataclass

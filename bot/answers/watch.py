@@ -23,12 +23,15 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
+import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import KnowledgeError
-from bot.notes.files import discover
+from bot.notes.files import MAX_FILE_BYTES, discover
 from bot.tokens.lexicon import DICTIONARY_DIR
 
 if TYPE_CHECKING:
@@ -37,12 +40,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Snapshot = dict[str, tuple[int, ...]] | None  # None: the folder is missing
+Entry = tuple[tuple[int, ...], int | None]  # (size, mtime, ctime, inode, mode), content CRC if recent
+Snapshot = dict[str, Entry] | None  # None: the folder is missing
+RACY_NS = 3_000_000_000  # files modified less than this long ago are compared by content too
 
 
 def snapshot(folder: Path) -> Snapshot:
     """What the index depends on, as cheap metadata: every note file (as discover() lists them) and the
-    dictionary files. Reads no file content."""
+    dictionary files. Reads only the content of files modified in the last few seconds."""
     try:
         names = discover(folder)
     except KnowledgeError:
@@ -50,21 +55,39 @@ def snapshot(folder: Path) -> Snapshot:
     dictionary = folder / DICTIONARY_DIR
     with contextlib.suppress(OSError):
         names += [f"{DICTIONARY_DIR}/{p.name}" for p in dictionary.iterdir() if p.name.endswith(".txt")]
-    out: dict[str, tuple[int, ...]] = {}
+    out: dict[str, Entry] = {}
+    now = time.time_ns()
     for name in names:
+        path = folder / name
         try:
-            st = os.stat(folder / name)
+            st = os.stat(path)
         except OSError:
-            out[name] = (-1,)  # a dangling symlink or a file that just went away
+            out[name] = ((-1,), None)  # a dangling symlink or a file that just went away
             continue
-        out[name] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+        crc = None
+        if now - st.st_mtime_ns < RACY_NS and stat.S_ISREG(st.st_mode) and st.st_size <= MAX_FILE_BYTES:
+            # Modified just now: on a file system with coarse timestamps a second same-size edit in the
+            # same tick would look unchanged, so the content decides (git's "racily clean" problem).
+            with contextlib.suppress(OSError):
+                crc = zlib.crc32(path.read_bytes())
+        out[name] = ((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode), crc)
     return out
+
+
+def _same_entry(a: Entry | None, b: Entry | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1])
 
 
 def changed_names(before: Snapshot, after: Snapshot) -> list[str]:
     if before is None or after is None:
         return [] if before is after else ["(the knowledge folder itself)"]
-    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    return sorted(k for k in before.keys() | after.keys() if not _same_entry(before.get(k), after.get(k)))
+
+
+def same_snapshot(before: Snapshot, after: Snapshot) -> bool:
+    return not changed_names(before, after)
 
 
 async def _stopped(stop_event: asyncio.Event, timeout: float) -> bool:
@@ -101,7 +124,7 @@ async def watch_and_reindex(
             if await _stopped(stop_event, poll):
                 return
             now = await asyncio.to_thread(snapshot, folder)
-            if now == last:
+            if same_snapshot(last, now):
                 continue
             # Debounce: wait for a quiet period (editors and git checkouts write many files in bursts).
             first = quiet = loop.time()
@@ -109,7 +132,7 @@ async def watch_and_reindex(
                 if await _stopped(stop_event, poll):
                     return
                 again = await asyncio.to_thread(snapshot, folder)
-                if again != now:
+                if not same_snapshot(again, now):
                     now, quiet = again, loop.time()
             names = changed_names(last, now)
             last = now  # anything changed after this snapshot is seen by the next poll
