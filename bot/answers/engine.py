@@ -31,6 +31,7 @@ class Tuning:
     bm25: BM25Params = field(default_factory=BM25Params)
     gram_weight: float = 0.2  # weight of the Hangul-bigram score added to the morpheme score
     min_confidence: float = 0.35  # share of the question's IDF mass the best section must cover
+    known_topic_weight: float = 2.0  # a dictionary term missing from the notes counts this many times
     max_question_chars: int = 500
     spelling: bool = True
     diversify: bool = True  # related results never repeat what an earlier result already shows
@@ -147,15 +148,17 @@ class Engine:
         """Share of the question's IDF mass that the section contains.
 
         A word the notes never use weighs as much as the rarest word (it is probably the topic: "날씨"),
-        except the maintainers' question words ("쓰", "점", "방법"), which say nothing about the topic.
+        a topic the dictionary knows but the notes lack ("리액트") weighs more, and the maintainers'
+        question words ("쓰", "점", "방법") weigh nothing: they say nothing about the topic.
         """
         bm = self.index.bm25
-        generic = self.analyzer.lexicon.question_words
+        lex = self.analyzer.lexicon
         total = found = 0.0
         for t in dict.fromkeys(tokens):
             i = bm.vocab.get(t)
             if i is None:
-                total += 0.0 if t in generic else self._max_idf
+                if t not in lex.question_words:
+                    total += self._max_idf * (self.tuning.known_topic_weight if t in lex.terms else 1.0)
                 continue
             w = max(float(bm.idf[i]), 1e-3)
             total += w

@@ -28,6 +28,7 @@ class Lexicon:
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lower-case token -> replacement(s)
     phrases: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase rewrites applied to raw text
     question_words: frozenset[str] = frozenset()
+    terms: frozenset[str] = frozenset()  # every word the dictionary names (after aliasing): known topics
     distros: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (key, names)
     warnings: tuple[str, ...] = ()
     fingerprint: str = ""  # hash of the files' bytes: a change forces a full re-tokenize
@@ -132,11 +133,17 @@ def load_lexicon(knowledge_dir: Path) -> Lexicon:
         with contextlib.suppress(OSError):  # unreadable: _lines() reports it
             digest.update(p.read_bytes())
     aliases, phrases = _parse_aliases(folder / "aliases.txt", warnings)
+    user_words = _parse_user_words(folder / "user_words.txt", warnings)
     return Lexicon(
-        user_words=tuple(_parse_user_words(folder / "user_words.txt", warnings)),
+        user_words=tuple(user_words),
         aliases=aliases,
         phrases=tuple(phrases),
         question_words=_parse_words(folder / "question_words.txt", warnings),
+        terms=frozenset(
+            t
+            for t in {w.lower() for w, _ in user_words} | set(aliases)
+            for t in aliases.get(t, (t,))
+        ),
         distros=tuple(_parse_distros(folder / "distros.txt", warnings)),
         warnings=tuple(warnings),
         fingerprint=digest.hexdigest()[:16],
