@@ -82,7 +82,7 @@ def test_index_records_what_it_was_built_from(built):
         meta = json.loads(z["meta"].tobytes().decode())
     assert meta["folder"] == str(store.folder)
     assert set(meta["built_from"]) == {"kiwipiepy", "dictionary", "code"}
-    assert meta["built_from"]["dictionary"] == engine.analyzer.lexicon.fingerprint
+    assert meta["built_from"]["dictionary"] == store_mod.token_key(engine.analyzer.lexicon)
     assert json.loads(meta["tuning"])["bm25"]["k1"] == 1.5
     assert {f["source"]: f["digest"] for f in meta["files"]} == {
         e.source: e.digest for e in engine.entries.values()
@@ -171,6 +171,12 @@ def test_changed_dictionary_kiwi_or_code_invalidates_tokens(built, monkeypatch):
     assert store.read(load_lexicon(store.folder), Tuning()) == ({}, None)
     (dictionary / "aliases.txt").unlink()
     assert store.read(load_lexicon(store.folder), Tuning())[1] is not None  # back to what it was
+    # Comments, question words and distro names do not change tokens: no re-tokenizing for them.
+    (dictionary / "user_words.txt").write_text("# 아직 없음\n\n", encoding="utf-8")
+    (dictionary / "question_words.txt").write_text("방법 점\n", encoding="utf-8")
+    (dictionary / "distros.txt").write_text("ubuntu = 우분투\n", encoding="utf-8")
+    assert load_lexicon(store.folder).fingerprint != lexicon.fingerprint
+    assert store.read(load_lexicon(store.folder), Tuning())[1] is not None
 
     monkeypatch.setattr(store_mod, "kiwi_version", lambda: "0.0.1")
     assert store.read(lexicon, Tuning()) == ({}, None)

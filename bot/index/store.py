@@ -1,16 +1,17 @@
 """The persisted, incremental, atomic index of one knowledge folder.
 
 One file, <cache>/<folder-name>-<hash of its path>/index.npz, holds everything: per note file its content
-hash, sections and tokens; the BM25 matrices; and what it was built from (format, folder, kiwipiepy
-version, dictionary fingerprint, a hash of the indexing code, ranking settings). It is read with
-allow_pickle=False and checked field by field: a corrupt, truncated, foreign or stale file is rebuilt,
-never trusted. It is written beside the old one (a unique temporary name in the same folder, fsynced) and
-swapped in with one os.replace, so a crash or kill mid-way leaves the old index in place.
+hash, sections and tokens; the BM25 matrices; and what it was built from (format, folder, kiwipiepy and
+model versions, the token-relevant dictionary (user words, aliases), a hash of the indexing code, ranking
+settings), with a sha256 over all of it. It is read with allow_pickle=False and checked field by field:
+a corrupt, truncated, foreign or stale file is rebuilt, never trusted. It is written beside the old one
+(a unique temporary name in the same folder, fsynced) and swapped in with one os.replace, so a crash or
+kill mid-way leaves the old index in place.
 
 Rebuilds are incremental: a note whose hash is unchanged keeps its sections and tokens; only changed or
 new files are parsed and tokenized; deleted files drop out; a renamed file is found by its hash and moves
-without re-tokenizing its text. Changing the dictionary files (user words, aliases, ...) changes the
-tokenizer version: everything is redone.
+without re-tokenizing its text. Changing the user words or aliases changes the tokenizer version:
+everything is redone (question words and distro names do not change tokens).
 
 Everything up to "is the saved index still right?" (reading the notes, hashing them, loading the
 dictionary, reading the cache) needs no Kiwi: `refresh()` (the reindex verb) builds an Analyzer only when
@@ -35,7 +36,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from bot.tokens.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
-FORMAT = 2
+FORMAT = 3
 Progress = Callable[[int, int], None]
 # The code that decides what lands in the index: a change to any of it makes a saved index stale.
 PIPELINE_MODULES = (
@@ -114,15 +115,31 @@ def code_version() -> str:
 
 @lru_cache(maxsize=1)
 def kiwi_version() -> str:
-    try:
-        return importlib.metadata.version("kiwipiepy")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - kiwipiepy is a dependency
-        return "unknown"
+    """kiwipiepy and its model package (the model decides the morphemes as much as the code)."""
+    found = []
+    for dist in ("kiwipiepy", "kiwipiepy_model"):
+        try:
+            found.append(f"{dist}-{importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{dist}-unknown")
+    return "/".join(found)
+
+
+def token_key(lexicon: Lexicon) -> str:
+    """The part of the dictionary that changes tokens: user words, aliases, phrase rewrites (parsed, so
+    comments and blank lines do not count). Question words and distro names act at question time and
+    on install snippets only: editing them needs no re-tokenizing."""
+    parts = [
+        sorted(lexicon.user_words),
+        sorted((k, list(v)) for k, v in lexicon.aliases.items()),
+        [[p.pattern, p.flags, r] for p, r in lexicon.phrases],
+    ]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def built_from(lexicon: Lexicon) -> dict[str, str]:
     """Everything the tokens depend on, known without starting Kiwi."""
-    return {"kiwipiepy": kiwi_version(), "dictionary": lexicon.fingerprint, "code": code_version()}
+    return {"kiwipiepy": kiwi_version(), "dictionary": token_key(lexicon), "code": code_version()}
 
 
 # -- analyzers: one Kiwi per dictionary, shared while anyone holds it ----------------------------------
@@ -211,11 +228,11 @@ class IndexStore:
         """
         started = time.perf_counter()
         lexicon, scan = self._survey()
-        same_dictionary = old is not None and old.analyzer.lexicon.fingerprint == lexicon.fingerprint
-        if analyzer is None and same_dictionary and old is not None:
+        if analyzer is None and old is not None and old.analyzer.lexicon.fingerprint == lexicon.fingerprint:
             analyzer = old.analyzer
-        analyzer = self._analyzer(lexicon, analyzer)  # new dictionary words: a new Kiwi
-        reuse = same_dictionary and not full and old is not None
+        analyzer = self._analyzer(lexicon, analyzer)  # dictionary files edited: a new Kiwi
+        same_tokens = old is not None and token_key(old.analyzer.lexicon) == token_key(lexicon)
+        reuse = same_tokens and not full and old is not None
         entries = old.entries if reuse and old is not None else {}
         saved = old.index if reuse and old is not None and old.tuning == tuning else None
         return self._assemble(analyzer, tuning, entries, saved, scan, started, progress, always_write=True)
@@ -320,8 +337,8 @@ class IndexStore:
             "built_from": built_from(engine.analyzer.lexicon),
             "tuning": tuning_key(engine.tuning),
             "sections": len(idx.sections),
-            "bm25": {"avgdl": idx.bm25.avgdl, "vocab": list(idx.bm25.vocab)},
-            "grams": {"avgdl": idx.grams.avgdl, "vocab": list(idx.grams.vocab)},
+            "bm25": _meta(idx.bm25),
+            "grams": _meta(idx.grams),
             "files": [
                 {
                     "source": e.source,
@@ -448,6 +465,11 @@ def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
+def _meta(bm: SparseBM25) -> dict[str, Any]:
+    # The variant can differ from the configured one (SparseBM25.fit's Okapi -> Plus fallback).
+    return {"avgdl": bm.avgdl, "vocab": list(bm.vocab), "variant": bm.params.variant}
+
+
 def _pack(prefix: str, bm: SparseBM25) -> dict[str, np.ndarray]:
     m = bm.matrix
     return {
@@ -478,7 +500,10 @@ def _unpack(
         raise ValueError(f"{prefix}: vocabulary and IDF lengths disagree")
     if not (np.isfinite(idf).all() and np.isfinite(data).all() and math.isfinite(avgdl)):
         raise ValueError(f"{prefix}: non-finite numbers")
-    return SparseBM25.from_arrays(params, vocab, df, idf, matrix, avgdl)
+    variant = meta[prefix].get("variant")
+    if variant not in ("okapi", "plus", "l"):
+        raise ValueError(f"{prefix}: unknown BM25 variant {variant!r}")
+    return SparseBM25.from_arrays(replace(params, variant=variant), vocab, df, idf, matrix, avgdl)
 
 
 def _alive(pid: int) -> bool:
