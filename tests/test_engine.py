@@ -214,12 +214,6 @@ def test_mentions_in_a_question_are_harmless(seed_engine) -> None:
         assert "@everyone" not in shown and "@here" not in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine: '@everyone' becomes the unknown word 'everyone', weighted as the topic, so the "
-    "question is declined (bot/answers/engine.py question_tokens should drop mention syntax)",
-)
 def test_a_mention_does_not_change_the_answer(seed_engine) -> None:
     plain = seed_engine.ask("도커 설치")
     for q in ("@everyone 도커 설치", "@here 도커 설치", "<@123456789> 도커 설치"):
@@ -227,13 +221,6 @@ def test_a_mention_does_not_change_the_answer(seed_engine) -> None:
 
 
 # -- small knowledge folders ---------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine: with 1-2 sections (or words under one H1 title) every BM25Okapi IDF is <= 0 "
-    "(rank_bm25's floor is epsilon * mean IDF, itself negative), all scores are <= 0 and Engine.ask "
-    "drops them: a one-note knowledge folder can never answer",
-)
 @pytest.mark.parametrize(
     "note",
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class BuildReport:
 
 
 SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
+_MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
 
 
 def shows(a: Section, b: Section) -> bool:
@@ -116,7 +118,8 @@ class Engine:
 
         Raises QuestionError only for a question with nothing in it.
         """
-        text = " ".join(question.split())
+        # Discord mention syntax is never the topic: "@everyone 도커 설치" asks about 도커 설치.
+        text = " ".join(_MENTION.sub(" ", question).split())
         if not text:
             raise QuestionError(
                 "질문이 비어 있어요. 노트에 대해 물어봐 주세요 (예: 도커 설치 방법). / The question is empty."

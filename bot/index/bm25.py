@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -77,6 +77,20 @@ class SparseBM25:
         self.matrix.sort_indices()
         # BM25Plus gives idf * delta to every document without the term: a dense constant per term.
         self.absent = self.idf * p.d if p.variant == "plus" else None
+
+    @classmethod
+    def fit(cls, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> SparseBM25:
+        """BM25 with the given variant, except where Okapi cannot rank at all.
+
+        BM25Okapi floors negative IDFs at epsilon * mean IDF; in a corpus of one or two sections (or where
+        most words are in most sections) that mean is <= 0, every score is <= 0 and nothing can be
+        answered. There, and only there, BM25Plus (whose IDF is always positive) is used instead.
+        """
+        params = params or BM25Params()
+        bm = cls(corpus, params)
+        if params.variant == "okapi" and bm.n_docs and not (bm.idf > 0).any():
+            bm = cls(corpus, replace(params, variant="plus"))
+        return bm
 
     @classmethod
     def from_arrays(

@@ -84,7 +84,7 @@ class SearchIndex:
         return cls(
             sections,
             tokens,
-            SparseBM25(documents(sections, tokens, w, kids), params),
-            SparseBM25(gram_documents(sections, kids, w.title), params),
+            SparseBM25.fit(documents(sections, tokens, w, kids), params),
+            SparseBM25.fit(gram_documents(sections, kids, w.title), params),
             w,
         )

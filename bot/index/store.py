@@ -163,7 +163,8 @@ def analyzer_for(lexicon: Lexicon) -> Analyzer:
         return found
 
 
-def _remember(analyzer: Analyzer) -> None:
+def remember_analyzer(analyzer: Analyzer) -> None:
+    """Offer a live analyzer to analyzer_for() (held weakly; tests share one Kiwi this way)."""
     with _analyzers_lock:
         _analyzers.setdefault(analyzer.lexicon.fingerprint, analyzer)
 
@@ -258,14 +259,22 @@ class IndexStore:
 
     # -- building ----------------------------------------------------------------------------------
     def _survey(self) -> tuple[Lexicon, Scan]:
+        """The dictionary and the notes as they are now; KnowledgeError (before any Kiwi) if no note."""
         if not self.folder.is_dir():
             raise KnowledgeError(f"knowledge folder not found: {self.folder}")
-        return load_lexicon(self.folder), scan_notes(self.folder)
+        lexicon, scan = load_lexicon(self.folder), scan_notes(self.folder)
+        if not scan.notes:
+            self._nothing_to_index([*lexicon.warnings, *scan.warnings])
+        return lexicon, scan
+
+    def _nothing_to_index(self, warnings: list[str]) -> None:
+        detail = f" ({len(warnings)} warnings; first: {warnings[0]})" if warnings else ""
+        raise KnowledgeError(f"no notes to index in {self.folder}: no readable *.md file{detail}")
 
     @staticmethod
     def _analyzer(lexicon: Lexicon, given: Analyzer | None) -> Analyzer:
         if given is not None and given.lexicon.fingerprint == lexicon.fingerprint:
-            _remember(given)
+            remember_analyzer(given)
             return given
         return analyzer_for(lexicon)
 
@@ -312,8 +321,7 @@ class IndexStore:
         entries = dict(sorted(entries.items()))
         sections = [s for e in entries.values() for s in e.sections]
         if not sections:
-            detail = f" ({len(warnings)} warnings; first: {warnings[0]})" if warnings else ""
-            raise KnowledgeError(f"no notes to index in {self.folder}: no readable *.md file{detail}")
+            self._nothing_to_index(warnings)
         tokens = [t for e in entries.values() for t in e.tokens]
         unchanged = saved is not None and not todo and list(entries) == list(cached)
         if unchanged and saved is not None:
