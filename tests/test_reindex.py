@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_store_support import ROOT, make_config, shared_analyzer, write_config, write_many, write_notes
+from test_store_support import ROOT, make_config, share, write_config, write_many, write_notes
 
 from bot.answers.engine import Engine
 from bot.answers.service import tuning_from
@@ -31,9 +31,9 @@ pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
 TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def analyzer():
-    return shared_analyzer()  # alive for the module: the CLI's store finds it instead of a new Kiwi
+@pytest.fixture(autouse=True)
+def shared(analyzer):  # conftest's session analyzer: the CLI's store finds it instead of a new Kiwi
+    return share(analyzer)
 
 
 @pytest.fixture(autouse=True)
@@ -98,17 +98,21 @@ def test_incremental_delete_rename_full(notes, capsys, monkeypatch):
 
 def test_dictionary_change_retokenizes_everything(notes, capsys):
     folder, config = notes
-    (folder / "n000.md").write_text("# 도커 노트\n\n도커 설치와 우분투.\n", encoding="utf-8")
     assert reindex_json(capsys, config)["retokenized"] == 5
     dictionary = folder / "_dictionary"
-    dictionary.mkdir()
-    (dictionary / "user_words.txt").write_text("도커\n", encoding="utf-8")
+    with open(dictionary / "user_words.txt", "a", encoding="utf-8") as fh:
+        fh.write("\n바나나우유\n")
     assert reindex_json(capsys, config)["retokenized"] == 5  # a new Kiwi with the word
     assert reindex_json(capsys, config)["retokenized"] == 0
-    (dictionary / "aliases.txt").write_text("도커 = docker\n", encoding="utf-8")
+    with open(dictionary / "aliases.txt", "a", encoding="utf-8") as fh:
+        fh.write("\n바나나 = banana\n")
     assert reindex_json(capsys, config)["retokenized"] == 5
-    code, out, _ = run(capsys, config, "ask", "--json", "docker 설치")
-    assert code == 0 and json.loads(out)["results"][0]["source"] == "n000.md"  # the alias is in force
+    # Saved with the new dictionary: the next start loads it as it is (no third Kiwi needed to check).
+    lexicon = load_lexicon(folder)
+    assert "banana" in lexicon.aliases
+    store = IndexStore(folder, folder.parent / "cache")
+    entries, index = store.read(lexicon, tuning_from(make_config(folder, folder.parent / "cache")))
+    assert index is not None and len(entries) == 5
 
 
 def test_broken_notes_warn_exit_zero_strict_fails(notes, capsys):

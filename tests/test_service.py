@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_store_support import make_config, shared_analyzer, write_notes
+from test_store_support import make_config, share, write_notes
 
 from bot.answers import watch
 from bot.answers.engine import Engine
@@ -23,9 +23,9 @@ pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
 TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
 
 
-@pytest.fixture(scope="module")
-def analyzer():
-    return shared_analyzer()
+@pytest.fixture(autouse=True)
+def shared(analyzer):  # conftest's session analyzer (knowledge/_dictionary, as write_notes copies)
+    return share(analyzer)
 
 
 @pytest.fixture
@@ -267,8 +267,8 @@ def test_snapshot_sees_notes_and_dictionary_files_only(tmp_path):
     (folder / ".git" / "x.md").write_text("ignored")
     (folder / "image.png").write_bytes(b"ignored")
     assert watch.same_snapshot(before, watch.snapshot(folder))
-    (folder / "_dictionary").mkdir()
-    (folder / "_dictionary" / "user_words.txt").write_text("사과\n", encoding="utf-8")
+    with open(folder / "_dictionary" / "user_words.txt", "a", encoding="utf-8") as fh:
+        fh.write("\n사과나무\n")
     after = watch.snapshot(folder)
     assert watch.changed_names(before, after) == ["_dictionary/user_words.txt"]
     assert watch.snapshot(tmp_path / "missing") is None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_store_support import shared_analyzer, write_notes
+from test_store_support import share, write_notes
 
 from bot.answers.engine import Engine, Tuning
 from bot.errors import KnowledgeError
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
 TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
 
 
-@pytest.fixture(scope="module")
-def analyzer():
-    return shared_analyzer()
+@pytest.fixture(autouse=True)
+def shared(analyzer):  # conftest's session analyzer (knowledge/_dictionary, as write_notes copies)
+    return share(analyzer)
 
 
 @pytest.fixture
@@ -163,18 +163,27 @@ def test_changed_dictionary_kiwi_or_code_invalidates_tokens(built, monkeypatch):
     assert entries and index is not None
 
     dictionary = store.folder / "_dictionary"
-    dictionary.mkdir()
-    (dictionary / "user_words.txt").write_text("바나나우유\n", encoding="utf-8")
+    originals = {p.name: p.read_bytes() for p in dictionary.iterdir()}
+
+    def append(name: str, line: str) -> None:
+        with open(dictionary / name, "a", encoding="utf-8") as fh:
+            fh.write(f"\n{line}\n")
+
+    def restore() -> None:
+        for name, data in originals.items():
+            (dictionary / name).write_bytes(data)
+
+    append("user_words.txt", "바나나우유")
     assert store.read(load_lexicon(store.folder), Tuning()) == ({}, None)
-    (dictionary / "user_words.txt").unlink()
-    (dictionary / "aliases.txt").write_text("사과 = 애플\n", encoding="utf-8")
+    restore()
+    append("aliases.txt", "사과 = 애플")
     assert store.read(load_lexicon(store.folder), Tuning()) == ({}, None)
-    (dictionary / "aliases.txt").unlink()
+    restore()
     assert store.read(load_lexicon(store.folder), Tuning())[1] is not None  # back to what it was
     # Comments, question words and distro names do not change tokens: no re-tokenizing for them.
-    (dictionary / "user_words.txt").write_text("# 아직 없음\n\n", encoding="utf-8")
-    (dictionary / "question_words.txt").write_text("방법 점\n", encoding="utf-8")
-    (dictionary / "distros.txt").write_text("ubuntu = 우분투\n", encoding="utf-8")
+    append("user_words.txt", "# 아직 없음")
+    append("question_words.txt", "바나나")
+    append("distros.txt", "arch = 아치")
     assert load_lexicon(store.folder).fingerprint != lexicon.fingerprint
     assert store.read(load_lexicon(store.folder), Tuning())[1] is not None
 

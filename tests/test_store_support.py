@@ -1,13 +1,13 @@
 """Shared helpers for test_store*, test_reindex*, test_service* (no tests here).
 
-One Kiwi for all of them: every generated folder has no _dictionary/, so they share one dictionary
-fingerprint, and IndexStore picks up the live analyzer held here (bot.index.store.analyzer_for) instead
-of starting a new Kiwi (2-5 s each).
+One Kiwi for all of them: every generated folder gets a copy of knowledge/_dictionary, so it has the
+same dictionary as conftest's session `analyzer`; `share(analyzer)` offers that analyzer to IndexStore
+(bot.index.store.analyzer_for), which then uses it instead of starting a new Kiwi (2-5 s each).
 """
 
 from __future__ import annotations
 
-import functools
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ if str(ROOT) not in sys.path:  # the repo is not pip-installed in the venv; `pyt
     sys.path.insert(0, str(ROOT))
 
 from bot.config import Config, parse_config  # noqa: E402
+
+DICTIONARY = ROOT / "knowledge" / "_dictionary"
 
 # Distinct, plainly Korean topics: each note's first section is about its topic word.
 TOPICS = [
@@ -43,16 +45,18 @@ TOPICS = [
 ]
 
 
-@functools.cache
-def shared_analyzer() -> Any:
-    """The one Analyzer (no dictionary) the tests share; warmed up once. Kept alive for the session."""
-    from bot.index.store import analyzer_for
-    from bot.tokens.lexicon import Lexicon, load_lexicon
+def share(analyzer: Any) -> Any:
+    """Let every IndexStore in this process use the session's analyzer for this dictionary."""
+    from bot.index.store import remember_analyzer
 
-    lexicon: Lexicon = load_lexicon(ROOT / "tests" / "no-such-folder")  # no _dictionary/: the default
-    analyzer = analyzer_for(lexicon)
-    analyzer.warm_up()
+    remember_analyzer(analyzer)
     return analyzer
+
+
+def with_dictionary(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(DICTIONARY, folder / "_dictionary", dirs_exist_ok=True)
+    return folder
 
 
 def note(topic: str, extra: str = "", sections: int = 3) -> str:
@@ -63,7 +67,7 @@ def note(topic: str, extra: str = "", sections: int = 3) -> str:
 
 
 def write_notes(folder: Path, topics: list[str], extra: str = "") -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
+    with_dictionary(folder)
     names = []
     for i, topic in enumerate(topics):
         name = f"n{i:03d}.md"
@@ -74,7 +78,7 @@ def write_notes(folder: Path, topics: list[str], extra: str = "") -> list[str]:
 
 def write_many(folder: Path, n: int, marker: str) -> None:
     """n notes of 4 sections each, every one mentioning marker (a word unique to this version)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    with_dictionary(folder)
     for i in range(n):
         topic = TOPICS[i % len(TOPICS)]
         body = [f"# {topic} 모음 {i}\n\n{marker} 이야기: {topic}와 {TOPICS[(i + 3) % len(TOPICS)]}의 비교.\n"]
