@@ -2,7 +2,10 @@
 
 Kiwi costs 2-5 s per construction, so one Analyzer is built per session and every Engine built here
 re-uses it: ``build_engine(folder)`` works for any folder whose _dictionary/ equals knowledge/'s (the
-``knowledge_copy`` helper copies it), because an Analyzer is tied to its dictionary files.
+``make_knowledge`` fixture copies it), because an Analyzer is tied to its dictionary files.
+
+Test modules do not ``from conftest import``: tests/discord/ has a conftest.py too, and whichever is
+imported first owns the module name. Shared things are fixtures; paths are computed in each module.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ def knowledge_copy(folder: Path, notes: dict[str, str | bytes] | None = None, se
         else:
             path.write_text(content, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def make_knowledge() -> Callable[..., Path]:
+    """make_knowledge(folder, notes=None, seed=False) -> folder: see knowledge_copy."""
+    return knowledge_copy
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE, ROOT, SEED_NOTE, knowledge_copy
 from rich.console import Console
 
 from bot.answers.service import AnswerService
@@ -25,6 +24,10 @@ from bot.cli import chat, commands
 from bot.cli import main as cli_main
 from bot.config import parse_config
 from bot.index.store import IndexStore
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
+SEED_NOTE = Path(__file__).resolve().parents[1] / "knowledge" / "docker.md"
 
 STDIN_QUESTIONS = [
     "도커와 EC2 차이",
@@ -92,7 +95,7 @@ PROCESSES: dict[str, tuple[list[str], bytes | None]] = {
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def work(tmp_path_factory: pytest.TempPathFactory, make_knowledge) -> Path:
     w = tmp_path_factory.mktemp("cli")
     (w / "config.toml").write_text(
         f'[knowledge]\ndir = "{KNOWLEDGE.as_posix()}"\ncache_dir = "cache"\n', encoding="utf-8"
@@ -100,7 +103,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (w / "bad-key.toml").write_text("[search]\ntopp = 3\n", encoding="utf-8")
     (w / "bad-type.toml").write_text("[search]\ntop = 'three'\n", encoding="utf-8")
     (w / "empty").mkdir()
-    knowledge_copy(w / "alt" / "knowledge", ALT_NOTES)  # also named "knowledge": caches must not clash
+    make_knowledge(w / "alt" / "knowledge", ALT_NOTES)  # also named "knowledge": caches must not clash
     return w
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from bot.config import Config, load_config, parse_config
 from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CORPORA, needs_corpora
 
 from bot.notes.files import decode_note, discover
 from bot.notes.markdown import parse_sections
+
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"  # CI: ../shared beside the clone
+needs_corpora = pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
 
 pytestmark = [needs_corpora, pytest.mark.slow]
 

@@ -7,11 +7,12 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import SEED_NOTE, knowledge_copy
 
 from bot.answers.engine import Tuning
 from bot.answers.types import Answer
 from bot.errors import QuestionError
+
+SEED_NOTE = Path(__file__).resolve().parents[1] / "knowledge" / "docker.md"
 
 NOTE = SEED_NOTE.read_text(encoding="utf-8")
 NOTE_LINES = NOTE.split("\n")
@@ -229,19 +230,21 @@ def test_a_mention_does_not_change_the_answer(seed_engine) -> None:
     ],
     ids=["one-section", "one-title-two-sections"],
 )
-def test_a_one_note_folder_answers_its_own_topic(tmp_path: Path, build_engine, note: str) -> None:
-    engine = build_engine(knowledge_copy(tmp_path / "k", {"k8s.md": note}))
+def test_a_one_note_folder_answers_its_own_topic(
+    tmp_path: Path, build_engine, note: str, make_knowledge
+) -> None:
+    engine = build_engine(make_knowledge(tmp_path / "k", {"k8s.md": note}))
     ans = engine.ask("쿠버네티스 파드가 뭐야?")
     assert ans.answered and ans.best.section.source == "k8s.md"
 
 
-def test_a_three_note_folder_answers(tmp_path: Path, build_engine) -> None:
+def test_a_three_note_folder_answers(tmp_path: Path, build_engine, make_knowledge) -> None:
     notes = {
         "k8s.md": "# 쿠버네티스 파드\n파드는 쿠버네티스에서 배포하는 가장 작은 단위다.\n",
         "redis.md": "# 레디스 캐시\n레디스는 메모리에 데이터를 두는 저장소다.\n",
         "gc.md": "# 자바 가비지 컬렉션\n쓰지 않는 객체의 메모리를 회수한다.\n",
     }
-    engine = build_engine(knowledge_copy(tmp_path / "k", notes))
+    engine = build_engine(make_knowledge(tmp_path / "k", notes))
     assert best(engine, "쿠버네티스 파드가 뭐야?") == ("쿠버네티스 파드", 1)
     assert best(engine, "redis 캐시") == ("레디스 캐시", 1)
     assert not engine.ask("김치찌개 레시피").answered

@@ -6,7 +6,6 @@ import codecs
 from pathlib import Path
 
 import pytest
-from conftest import knowledge_copy
 
 from bot.errors import KnowledgeError
 from bot.notes.files import decode_note, discover, read_note
@@ -81,8 +80,10 @@ def test_crlf_and_lone_cr_become_lf() -> None:
     assert warning is None and text == "# a\nb\nc\n"
 
 
-def test_broken_notes_are_skipped_and_the_others_indexed(tmp_path: Path, build_engine) -> None:
-    folder = knowledge_copy(
+def test_broken_notes_are_skipped_and_the_others_indexed(
+    tmp_path: Path, build_engine, make_knowledge
+) -> None:
+    folder = make_knowledge(
         tmp_path / "k",
         {
             "good.md": "# 쿠버네티스 파드\n파드는 쿠버네티스에서 배포하는 가장 작은 단위다.\n",
@@ -131,9 +132,9 @@ def test_a_file_is_not_a_knowledge_folder(tmp_path: Path) -> None:
     ids=["no-files", "empty-note", "bare-heading", "only-broken", "only-txt"],
 )
 def test_folder_with_no_usable_note_is_a_clear_knowledge_error(
-    tmp_path: Path, build_engine, notes: dict
+    tmp_path: Path, build_engine, notes: dict, make_knowledge
 ) -> None:
-    folder = knowledge_copy(tmp_path / "k", notes)
+    folder = make_knowledge(tmp_path / "k", notes)
     with pytest.raises(KnowledgeError) as err:
         build_engine(folder)
     message = str(err.value)

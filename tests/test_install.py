@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE, SEED_NOTE, knowledge_copy
 
 from bot.errors import UnknownDistroError
 from bot.notes.install import find_install_snippets, lookup
 from bot.notes.markdown import parse_sections
 from bot.tokens.lexicon import load_lexicon
+
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
+SEED_NOTE = Path(__file__).resolve().parents[1] / "knowledge" / "docker.md"
 
 NOTE_LINES = SEED_NOTE.read_text(encoding="utf-8").split("\n")
 DISTROS = load_lexicon(KNOWLEDGE).distros
@@ -109,12 +111,12 @@ def test_unknown_distro_lists_the_known_ones(seed_engine, asked: str) -> None:
 
 
 # -- other notes ---------------------------------------------------------------------------------------
-def test_a_debian_item_in_the_note_adds_a_debian_distro(tmp_path: Path, build_engine) -> None:
+def test_a_debian_item_in_the_note_adds_a_debian_distro(tmp_path: Path, build_engine, make_knowledge) -> None:
     lines = list(NOTE_LINES)
     end_of_centos = next(i for i in range(19, len(lines)) if lines[i] == "```")
     extra = ["4. Debian", "```sh", "sudo apt install docker.io", "sudo systemctl enable --now docker", "```"]
     lines[end_of_centos + 1 : end_of_centos + 1] = extra
-    folder = knowledge_copy(tmp_path / "knowledge", {"docker.md": "\n".join(lines)})
+    folder = make_knowledge(tmp_path / "knowledge", {"docker.md": "\n".join(lines)})
     engine = build_engine(folder)
     assert [s.key for s in engine.snippets] == ["common", "ubuntu", "centos", "debian"]
     deb = engine.install("데비안")
@@ -179,13 +181,13 @@ def test_only_install_sections_and_only_their_own_body() -> None:
     assert got == {}
 
 
-def test_no_install_section_means_no_distros(tmp_path: Path, build_engine) -> None:
+def test_no_install_section_means_no_distros(tmp_path: Path, build_engine, make_knowledge) -> None:
     notes = {
         "a.md": "# 레디스\n레디스는 메모리 저장소다.\n",
         "b.md": "# 자바\n자바는 언어다.\n",
         "c.md": "# 깃\n깃은 버전 관리 도구다.\n",
     }
-    engine = build_engine(knowledge_copy(tmp_path / "k", notes))
+    engine = build_engine(make_knowledge(tmp_path / "k", notes))
     assert engine.snippets == []
     with pytest.raises(UnknownDistroError, match="none"):
         engine.install("ubuntu")

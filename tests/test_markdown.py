@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from conftest import SEED_NOTE
 
 from bot.notes.markdown import parse_sections
 from bot.notes.section import Section
+
+SEED_NOTE = Path(__file__).resolve().parents[1] / "knowledge" / "docker.md"
 
 
 def by_title(sections: list[Section]) -> dict[str, Section]:
