@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -278,3 +279,36 @@ def test_bom_and_crlf_give_the_same_sections() -> None:
         assert got == expected, repr(variant[:20])
     assert [s.title for s in expected] == ["제목", "둘째"]
     assert all("\r" not in s.text and "\ufeff" not in s.text for s in expected)
+
+
+# -- random documents ----------------------------------------------------------------------------------
+FRAGMENTS = [
+    "# 제목", "## 둘째 제목", "### 셋", "###### 여섯", "#", "##   ", "# #", "본문 문장", "- 항목", "  - 하위",
+    "1. 번호", "```bash", "```", "~~~", "    코드", "> 인용", "> # 인용 제목", "| a | b |", "|---|---|",
+    "| 1 | 2 |", "<div>", "</div>", "<br>", "![alt](u.png)", "---", "===", "", "", "title: 앞",
+    "<!-- c -->", "\t탭", "* * *", "#해시태그", "## 닫는 해시 ##", "<details><summary>요약</summary>",
+    "</details>", "[^1]: 각주", "\\# 이스케이프",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_documents_keep_the_invariants(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(500):
+        lines = [rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 25))]
+        if rng.random() < 0.2:
+            lines = ["---", "title: 앞", "---", *lines]
+        text = "\n".join(lines)
+        raw = ("\ufeff" if rng.random() < 0.1 else "") + (
+            text.replace("\n", "\r\n") if rng.random() < 0.1 else text
+        )
+        secs = parse_sections(raw, "f.md")  # never raises
+        starts = [s.line for s in secs]
+        assert starts == sorted(set(starts)), text
+        for s in secs:
+            assert 1 <= s.line <= len(lines) and s.text.strip() and s.text in text, (text, s)
+            assert s.heading_path and all(s.heading_path), (text, s)
+            has_sub = any(
+                t.level > s.level and t.heading_path[: len(s.heading_path)] == s.heading_path for t in secs
+            )
+            assert s.body.strip() or has_sub, (text, s)
