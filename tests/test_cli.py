@@ -274,7 +274,13 @@ def cli(seed_engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """main(argv) with the seed engine instead of a new Kiwi start-up; returns (status, out, err)."""
     config = parse_config({"knowledge": {"dir": str(KNOWLEDGE), "cache_dir": str(tmp_path / "c")}}, ROOT)
     service = AnswerService(seed_engine, config, IndexStore(KNOWLEDGE, None))
-    monkeypatch.setattr(commands, "_service", lambda cfg: service)
+    starts: list[object] = []
+
+    def start(cfg):
+        starts.append(cfg)
+        return service
+
+    monkeypatch.setattr(commands, "_service", start)
     monkeypatch.setattr(cli_main, "setup_logging", lambda *a, **k: None)
     monkeypatch.setenv("COLUMNS", "200")
 
@@ -283,6 +289,7 @@ def cli(seed_engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
             monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
         return cli_main.main(["--config", str(ROOT / "config.toml"), *argv])
 
+    call.starts = starts  # type: ignore[attr-defined]
     return call
 
 
@@ -304,6 +311,13 @@ def test_ask_json_without_question_reads_stdin(cli, capsys) -> None:
     assert cli("ask", "--json", stdin="\ufeff도커 설치\r\n\n  \n도커 단점\n".encode()) == 0
     objs = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
     assert [o["question"] for o in objs] == ["도커 설치", "도커 단점"]  # BOM, CR and blank lines dropped
+
+
+def test_many_questions_cost_one_start_up(cli, capsys) -> None:
+    questions = ["도커 설치", "도커 단점", "김치찌개", "도커와 EC2 차이", "서버란?"] * 4
+    assert cli("ask", "--json", stdin="\n".join(questions).encode()) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(questions)
+    assert len(cli.starts) == 1
 
 
 def test_ask_json_stdin_with_invalid_bytes(cli, capsys) -> None:
