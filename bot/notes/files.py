@@ -56,7 +56,17 @@ def decode_note(raw: bytes, source: str) -> tuple[str | None, str | None]:
     return text, None
 
 
+def shown_name(source: str) -> str:
+    """A file name fit to print: bytes that are not UTF-8 (surrogate escapes from os.walk) become U+FFFD."""
+    try:
+        return source.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return source.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def read_note(folder: Path, source: str) -> tuple[NoteFile | None, str | None]:
+    if shown_name(source) != source:  # it would break every JSON, log line and saved index it reaches
+        return None, f"{shown_name(source)}: skipped, the file name is not valid UTF-8 (rename the file)"
     try:
         raw = (folder / source).read_bytes()
     except OSError as err:
