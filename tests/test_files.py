@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,6 +105,18 @@ def test_broken_notes_are_skipped_and_the_others_indexed(
     assert {s.source for s in engine.index.sections} == {"good.md", "more/redis.md", "more/gc.md"}
     answer = engine.ask("쿠버네티스 파드가 뭐야")
     assert answer.answered and answer.best.section.source == "good.md"
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="needs a file system that takes any bytes")
+def test_a_file_name_that_is_not_utf8_is_a_warning(tmp_path: Path, build_engine, make_knowledge) -> None:
+    folder = make_knowledge(tmp_path / "k", seed=True)
+    with open(os.path.join(os.fsencode(folder), b"\xff\xfe note.md"), "wb") as fh:
+        fh.write("# 레디스\n캐시\n".encode())
+    engine = build_engine(folder)
+    (warning,) = engine.report.warnings
+    assert warning == "\ufffd\ufffd note.md: skipped, the file name is not valid UTF-8 (rename the file)"
+    assert {s.source for s in engine.index.sections} == {"docker.md"}
+    json.dumps([s.source for s in engine.index.sections], ensure_ascii=False).encode("utf-8")
 
 
 def test_missing_folder_is_a_clear_knowledge_error(tmp_path: Path, build_engine) -> None:
