@@ -50,6 +50,7 @@ class _QABot:
     cooldowns: UserCooldowns
     feedback: FeedbackLog
     _commands_only: bool
+    watcher: Any = None  # bot.answers.watch.Watcher once setup_hook ran
 
     def _init_qa(self, config: Config, service: AnswerService | None, commands_only: bool) -> None:
         self.config = config
@@ -70,6 +71,10 @@ class _QABot:
             from bot.answers.service import AnswerService  # the engine imports Kiwi: only when needed
 
             self.service = await asyncio.to_thread(AnswerService.from_config, self.config)
+        if self.service is not None and not self._commands_only:
+            from bot.answers.watch import Watcher
+
+            self.watcher = Watcher(self.service, self.config).start()  # no-op unless [reload] watch
         cfg = self.config.discord
         if cfg.answer_channel_ids and not cfg.message_content_intent:
             log.warning(
@@ -90,6 +95,12 @@ class _QABot:
             log.info(
                 "synced %d commands (%s) at start-up", len(synced), f"guild {guild}" if guild else "global"
             )
+
+    async def close(self) -> None:
+        watcher = getattr(self, "watcher", None)
+        if watcher is not None:
+            await watcher.stop()
+        await super().close()  # type: ignore[misc]
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: chat questions are handled by the chat extension's listener."""

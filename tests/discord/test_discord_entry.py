@@ -147,3 +147,22 @@ async def test_sync_cli_global_and_guild_without_building_the_index(fake, monkey
 def test_default_intents_do_not_need_privileges(cache_dir):
     b = bot_pkg.create_bot(make_config(cache_dir))
     assert b.intents.value & discord.Intents(message_content=True, members=True, presences=True).value == 0
+
+
+async def test_the_knowledge_watcher_runs_with_the_bot_when_configured(fake, service, cache_dir):
+    from conftest import KNOWLEDGE
+
+    from bot.config import parse_config
+
+    data = {"knowledge": {"dir": str(KNOWLEDGE), "cache_dir": str(cache_dir)}, "reload": {"watch": True}}
+    b = bot_pkg.create_bot(parse_config(data, KNOWLEDGE.parent), service)
+    await b.login("fake-token")
+    task = b.watcher.task
+    assert task is not None and not task.done()
+    await b.close()
+    assert task.done() and b.watcher.task is None
+
+    off = bot_pkg.create_bot(make_config(cache_dir), service)  # reload.watch defaults to false
+    await off.login("fake-token")
+    assert off.watcher.task is None
+    await off.close()
