@@ -140,9 +140,9 @@ def load_lexicon(knowledge_dir: Path) -> Lexicon:
         phrases=tuple(phrases),
         question_words=_parse_words(folder / "question_words.txt", warnings),
         terms=frozenset(
-            t
-            for t in {w.lower() for w, _ in user_words} | set(aliases)
-            for t in aliases.get(t, (t,))
+            canon
+            for word in {w.lower() for w, _ in user_words} | set(aliases)
+            for canon in aliases.get(word, (word,))
         ),
         distros=tuple(_parse_distros(folder / "distros.txt", warnings)),
         warnings=tuple(warnings),
