@@ -111,15 +111,15 @@ def parse_sections(text: str, source: str) -> list[Section]:
 
     prefix = (doc_title,) if doc_title and not (heads and heads[0].title == doc_title) else ()
     # Pass 1: each heading's parent and the end of its span (next heading of the same or higher level).
+    # One stack, linear: a note with 100k headings must not take minutes.
     parents: list[int] = []
-    ends: list[int] = []
+    ends: list[int] = [len(lines)] * len(heads)
     stack: list[int] = []
     for n, h in enumerate(heads):
         while stack and heads[stack[-1]].level >= h.level:
-            stack.pop()
+            ends[stack.pop()] = h.line
         parents.append(stack[-1] if stack else -1)
         stack.append(n)
-        ends.append(next((x.line for x in heads[n + 1 :] if x.level <= h.level), len(lines)))
     has_child = {p for p in parents if p >= 0}
     # A bare heading (no body, no sub-headings) is never an answer; its words join its parent's text.
     bare = {n for n, h in enumerate(heads) if not h.body and n not in has_child}
