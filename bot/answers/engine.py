@@ -51,6 +51,15 @@ SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
 
 
+def clip(text: str, limit: int) -> str:
+    """At most limit characters, cut at a space so no half-word becomes an unknown 'topic'."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 else cut
+
+
 def shows(a: Section, b: Section) -> bool:
     """Section a's first SHOWN_CHARS characters include section b (b is a sub-section near its top)."""
     if a.source != b.source or b.line <= a.line:
@@ -124,7 +133,7 @@ class Engine:
             raise QuestionError(
                 "질문이 비어 있어요. 노트에 대해 물어봐 주세요 (예: 도커 설치 방법). / The question is empty."
             )
-        text = text[: self.tuning.max_question_chars]
+        text = clip(text, self.tuning.max_question_chars)
         tokens = self.analyzer.tokenize(text)
         if tokens and self.tuning.spelling:
             tokens = self._repair(tokens)
@@ -176,7 +185,7 @@ class Engine:
         """Morpheme BM25 plus the weighted Hangul-bigram BM25, for every section."""
         scores = self.index.bm25.get_scores(tokens)
         if self.tuning.gram_weight:
-            grams = hangul_bigrams(question[: self.tuning.max_question_chars])
+            grams = hangul_bigrams(clip(question, self.tuning.max_question_chars))
             scores += self.tuning.gram_weight * self.index.grams.get_scores(grams)
         return scores
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from bot.config import Config, load_config
 from bot.errors import BotError
@@ -14,8 +15,15 @@ from bot.logs import setup_logging
 log = logging.getLogger("bot")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m bot",
         description="Korean study-notes Q&A bot (한국어 스터디 노트 Q&A 봇).",
     )

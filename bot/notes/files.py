@@ -21,6 +21,15 @@ class NoteFile:
     digest: str  # sha256 of the raw bytes: what incremental reindex compares
 
 
+def missing_folder_message(folder: Path) -> str:
+    if folder.exists():
+        return f"knowledge folder is not a folder: {folder}"
+    return f"knowledge folder not found: {folder}"
+
+
+_missing = missing_folder_message
+
+
 def discover(folder: Path) -> list[str]:
     """Every *.md (any case) below folder, recursively, as sorted relative POSIX paths.
 
@@ -29,7 +38,7 @@ def discover(folder: Path) -> list[str]:
     Korean, '&' or '#': paths are never passed through a shell or a URL.
     """
     if not folder.is_dir():
-        raise KnowledgeError(f"knowledge folder not found: {folder}")
+        raise KnowledgeError(_missing(folder))
     found = []
     for root, dirs, files in os.walk(folder):
         top = Path(root) == folder

@@ -184,7 +184,7 @@ def ascii_tokens(run: str) -> list[str]:
     for w in words:
         pieces = _ASCII_PART.findall(w)
         if len(pieces) > 1 and len(w) <= 12:  # ec2 -> ec, 2; skip long hashes
-            out.extend(p for p in pieces if len(p) > 1 or p.isalpha())
+            out.extend(p for p in pieces if len(p) > 1)  # single letters/digits match too much
     return out
 
 
