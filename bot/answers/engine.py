@@ -88,6 +88,7 @@ class Engine:
         bm = index.bm25
         self._max_idf = float(bm.idf.max()) if len(bm.idf) else 1.0
         self._repair_table: QueryRepair | None = None
+        self._examples: list[str] | None = None
 
     # -- building ----------------------------------------------------------------------------------
     @classmethod
@@ -230,10 +231,12 @@ class Engine:
 
     def examples(self, n: int = 5) -> list[str]:
         """Section titles worth asking about: shallow headings first, one per title."""
-        seen: dict[str, None] = {}
-        for s in sorted(self.index.sections, key=lambda s: (s.level <= 1, s.level)):
-            if s.level >= 2 and s.title not in seen:
-                seen[s.title] = None
-            if len(seen) >= n:
-                break
-        return list(seen)
+        if self._examples is None:  # sorted once per engine, not on every decline
+            seen: dict[str, None] = {}
+            for s in sorted(self.index.sections, key=lambda s: (s.level <= 1, s.level)):
+                if s.level >= 2 and s.title not in seen:
+                    seen[s.title] = None
+                if len(seen) >= 25:
+                    break
+            self._examples = list(seen)
+        return self._examples[:n]
