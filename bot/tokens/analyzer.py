@@ -18,6 +18,8 @@ from bot.tokens.lexicon import Lexicon
 
 # An ASCII run: letters/digits joined by code punctuation. Leading/trailing punctuation is not part of it.
 _ASCII_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._/:+#@-]*[A-Za-z0-9+#])?")
+# Kiwi only has work where non-ASCII letters are left (code and English never reach it).
+_NEEDS_KIWI = re.compile(r"[^\x00-\x7f]")
 _ASCII_PART = re.compile(r"[a-z]+|[0-9]+")
 _WORD_PART = re.compile(r"[a-z0-9]+")
 
@@ -246,7 +248,7 @@ class Analyzer:
     def tokenize(self, text: str) -> list[str]:
         runs, korean = self._split(text)
         morphs: list[tuple[str, str]] = []
-        if korean.strip():
+        if _NEEDS_KIWI.search(korean):
             with self._lock:
                 morphs = [(t.form, t.tag) for t in self._kiwi.tokenize(korean)]
         return self._finish(runs, morphs)
@@ -256,7 +258,7 @@ class Analyzer:
     ) -> list[list[str]]:
         """Batch form for indexing: Kiwi's list API uses its worker threads. progress(done, total)."""
         splits = [self._split(t) for t in texts]
-        todo = [i for i, (_, k) in enumerate(splits) if k.strip()]
+        todo = [i for i, (_, k) in enumerate(splits) if _NEEDS_KIWI.search(k)]
         morphs: dict[int, list[tuple[str, str]]] = {}
         # Chunks, so a reindex in a worker thread lets questions through between them.
         for start in range(0, len(todo), self.BATCH):
