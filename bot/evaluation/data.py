@@ -67,6 +67,7 @@ class Question:
     q: str
     expect: tuple[Expect, ...]  # empty: off-topic, must be declined
     kind: str
+    folder: str = ""  # heldout.jsonl: "seed" or "corpora", the knowledge folder it is asked against
 
     @property
     def offtopic(self) -> bool:
@@ -84,7 +85,7 @@ def load_questions(name: str) -> list[Question]:
         try:
             obj = json.loads(line)
             exp = tuple(Expect(e["source"], e["title"], e.get("line")) for e in obj["expect"])
-            out.append(Question(obj["q"], exp, obj.get("kind", "")))
+            out.append(Question(obj["q"], exp, obj.get("kind", ""), obj.get("set", "")))
         except (ValueError, KeyError, TypeError) as err:
             raise BotError(f"{path.name}:{no}: bad eval line ({err})") from None
     return out

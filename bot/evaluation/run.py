@@ -15,6 +15,7 @@ from bot.answers.service import tuning_from
 from bot.config import Config
 from bot.evaluation.data import (
     DEFAULT_CORPORA,
+    EVAL_DIR,
     SEED_KNOWLEDGE,
     Question,
     corpora_folder,
@@ -101,11 +102,24 @@ def peer(p: Peer) -> Ranker:
     return rank
 
 
+# (label, question file, knowledge folder, "set" field filter): the tuning sets, then the held-out set.
+RUNS = (
+    ("seed", "seed", "seed", ""),
+    ("corpora", "corpora", "corpora", ""),
+    ("heldout seed", "heldout", "seed", "seed"),
+    ("heldout corpora", "heldout", "corpora", "corpora"),
+)
+
+
 def evaluate_set(
     name: str, folder: Path, tuning: Tuning, with_peers: bool, analyzer=None, kiwi_tok=None
 ) -> list[Scores]:
     questions = load_questions(name)
     engine = Engine.build(folder, tuning, analyzer=analyzer)
+    return evaluate(questions, engine, with_peers, kiwi_tok)
+
+
+def evaluate(questions: Sequence[Question], engine: Engine, with_peers: bool, kiwi_tok=None) -> list[Scores]:
     results = [
         score("ours", questions, ours(engine)),
         score("ours (strict)", questions, ours(engine), strict=True),
@@ -121,23 +135,33 @@ def evaluate_set(
 def main(args: argparse.Namespace, config: Config) -> int:
     tuning = tuning_from(config)
     corpora = Path(args.corpora) if args.corpora else DEFAULT_CORPORA
-    sets = ["seed", "corpora"] if args.set == "all" else [args.set]
+    runs = [r for r in RUNS if args.set == "all" or r[1] == args.set]
     report: dict[str, list[dict]] = {}
-    for name in sets:
+    engines: dict[str, Engine] = {}
+    kiwi_tok = None
+    for label, file, kind, subset in runs:
         started = time.perf_counter()
-        if name == "corpora" and not corpora.is_dir():
-            print(f"corpora: skipped, {corpora} not found")
+        if kind == "corpora" and not corpora.is_dir():
+            print(f"{label}: skipped, {corpora} not found")
             continue
-        folder = SEED_KNOWLEDGE if name == "seed" else corpora_folder(corpora)
-        try:
-            rows = evaluate_set(name, folder, tuning, with_peers=True)
-        finally:
-            if folder != SEED_KNOWLEDGE:
-                shutil.rmtree(folder, ignore_errors=True)
-        report[name] = [{k: v for k, v in vars(r).items() if k != "misses"} for r in rows]
+        if not (EVAL_DIR / f"{file}.jsonl").is_file():
+            print(f"{label}: skipped, eval/{file}.jsonl not found")
+            continue
+        questions = [q for q in load_questions(file) if not subset or q.folder == subset]
+        if kind not in engines:
+            folder = SEED_KNOWLEDGE if kind == "seed" else corpora_folder(corpora)
+            try:
+                shared = next(iter(engines.values())).analyzer if engines else None
+                engines[kind] = Engine.build(folder, tuning, analyzer=shared)
+            finally:
+                if folder != SEED_KNOWLEDGE:
+                    shutil.rmtree(folder, ignore_errors=True)
+        kiwi_tok = kiwi_tok or kiwi_default_tokenizer()
+        rows = evaluate(questions, engines[kind], True, kiwi_tok)
+        report[label] = [{k: v for k, v in vars(r).items() if k != "misses"} for r in rows]
         if not args.json:
             n, took = rows[0], time.perf_counter() - started
-            print(f"\n== {name}: {n.questions} questions, {n.offtopic} off-topic ({took:.1f}s)")
+            print(f"\n== {label}: {n.questions} questions, {n.offtopic} off-topic ({took:.1f}s)")
             print(f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'declined':>8} {'falseno':>7}")
             for r in rows:
                 print(r.row())
