@@ -24,7 +24,7 @@ class KnowledgeConfig(_Section):
 class SearchConfig(_Section):
     top: Annotated[int, Field(ge=1, le=10)] = 3  # results per answer (best + related)
     max_question_chars: Annotated[int, Field(ge=20, le=100_000)] = 500  # longer questions are cut
-    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.35  # below this a question is declined
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.30  # below this a question is declined
 
 
 class DiscordConfig(_Section):

@@ -30,7 +30,7 @@ def error_of(tmp_path: Path, text: str) -> str:
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     cfg = load_config("config.toml")  # the CLI's default path, absent here: all defaults
-    assert cfg.search.top == 3 and cfg.search.max_question_chars == 500 and cfg.search.min_confidence == 0.35
+    assert cfg.search.top == 3 and cfg.search.max_question_chars == 500 and cfg.search.min_confidence == 0.30
     assert cfg.knowledge.dir == "knowledge" and cfg.discord.sync == "off" and cfg.logging.level == "INFO"
     assert cfg.knowledge_dir == (tmp_path / "knowledge").resolve()
     assert cfg.cache_dir == (tmp_path / ".cache" / "index").resolve()

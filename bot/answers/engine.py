@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answers import generality
+from bot.answers.generality import topic_weight
 from bot.answers.repair import QueryRepair
 from bot.answers.types import Answer, Result
 from bot.errors import QuestionError
@@ -31,8 +33,9 @@ class Tuning:
     weights: Weights = field(default_factory=Weights)
     bm25: BM25Params = field(default_factory=BM25Params)
     gram_weight: float = 0.2  # weight of the Hangul-bigram score added to the morpheme score
-    min_confidence: float = 0.35  # share of the question's IDF mass the best section must cover
+    min_confidence: float = 0.30  # share of the question's IDF mass the best section must cover
     known_topic_weight: float = 2.0  # a dictionary term missing from the notes counts this many times
+    generality: bool = True  # an everyday word missing from the notes counts less (answers/generality.py)
     max_question_chars: int = 500
     spelling: bool = True
     diversify: bool = True  # related results never repeat what an earlier result already shows
@@ -149,20 +152,25 @@ class Engine:
     def repair(self) -> QueryRepair:
         if self._repair_table is None:  # warm_up() builds it at start-up; lazily otherwise
             bm = self.index.bm25
-            self._repair_table = QueryRepair(bm.vocab, {w: float(bm.df[i]) for w, i in bm.vocab.items()})
+            df = {w: float(bm.df[i]) for w, i in bm.vocab.items()}
+            is_word = generality.is_word if self.tuning.generality else None
+            self._repair_table = QueryRepair(bm.vocab, df, is_word)
         return self._repair_table
 
     def warm_up(self) -> None:
         """Pay the one-time costs (Kiwi's lazy model load, the typo table) before the first question."""
         self.analyzer.warm_up()
         _ = self.repair
+        if self.tuning.generality:
+            generality.load()
 
     def _confidence(self, tokens: list[str], doc: int) -> float:
         """Share of the question's IDF mass that the section contains.
 
-        A word the notes never use weighs as much as the rarest word (it is probably the topic: "날씨"),
-        a topic the dictionary knows but the notes lack ("리액트") weighs more, and the maintainers'
-        question words ("쓰", "점", "방법") weigh nothing: they say nothing about the topic.
+        A word the notes never use weighs as much as the rarest word when it is a specific word (it is
+        probably the topic: "nginx"), less when it is an everyday word ("중요", "앱"); a topic the
+        dictionary knows but the notes lack ("리액트") weighs more, and the maintainers' question words
+        ("쓰", "점", "방법") weigh nothing: they say nothing about the topic.
         """
         bm = self.index.bm25
         lex = self.analyzer.lexicon
@@ -170,8 +178,10 @@ class Engine:
         for t in dict.fromkeys(tokens):
             i = bm.vocab.get(t)
             if i is None:
-                if t not in lex.question_words:
-                    total += self._max_idf * (self.tuning.known_topic_weight if t in lex.terms else 1.0)
+                if t in lex.terms:
+                    total += self._max_idf * self.tuning.known_topic_weight
+                elif t not in lex.question_words:
+                    total += self._max_idf * (topic_weight(t) if self.tuning.generality else 1.0)
                 continue
             w = max(float(bm.idf[i]), 1e-3)
             total += w

@@ -1,12 +1,13 @@
 """Question words the notes never use, mended before scoring (an unknown word scores nothing).
 
 In order: a particle Kiwi left attached (우부투에 -> 우부투), a typo one edit from a known word
-(우부투 -> 우분투, tokens/spelling.py), words written together (투포인터알고리즘 -> 투 포인터 알고리즘).
+(우부투 -> 우분투, tokens/spelling.py; only for strings that are not everyday words themselves), words
+written together (투포인터알고리즘 -> 투 포인터 알고리즘).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bot.tokens.spelling import Speller
 
@@ -24,9 +25,15 @@ def _hangul(word: str) -> bool:
 
 
 class QueryRepair:
-    def __init__(self, vocab: Mapping[str, int], df: Mapping[str, float]) -> None:
+    def __init__(
+        self,
+        vocab: Mapping[str, int],
+        df: Mapping[str, float],
+        is_word: Callable[[str], bool] | None = None,
+    ) -> None:
         self.vocab = vocab
         self.speller = Speller(vocab, df)
+        self.is_word = is_word or (lambda _w: False)  # known everyday words are never "corrected"
 
     def __call__(self, tokens: list[str]) -> list[str]:
         out: list[str] = []
@@ -40,7 +47,8 @@ class QueryRepair:
             if stem in self.vocab:
                 return (stem,)
         for stem in stems:
-            fixed = self.speller.correct(stem)
+            # A real word ("프리", "페어") is not a typo of a note's word ("트리", "제어"), however close.
+            fixed = None if self.is_word(stem) else self.speller.correct(stem)
             if fixed:
                 return (fixed,)
         for stem in stems:
