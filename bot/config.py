@@ -19,6 +19,8 @@ class KnowledgeConfig(_Section):
     # An empty path would mean config.toml's own folder: the whole project indexed, caches beside it.
     dir: Annotated[str, Field(min_length=1)] = "knowledge"  # notes folder, relative to config.toml's folder
     cache_dir: Annotated[str, Field(min_length=1)] = ".cache/index"  # persisted indexes, one per folder
+    # "": <dir>/_dictionary; a --knowledge folder without one borrows the configured folder's dictionary
+    dictionary_dir: str = ""
 
 
 class SearchConfig(_Section):
@@ -65,10 +67,23 @@ class Config(_Section):
     def cache_dir(self) -> Path:
         return (Path(self.base_dir) / self.knowledge.cache_dir).resolve()
 
+    @property
+    def dictionary_dir(self) -> Path:
+        if self.knowledge.dictionary_dir:
+            return (Path(self.base_dir) / self.knowledge.dictionary_dir).resolve()
+        return self.knowledge_dir / "_dictionary"
+
     def with_knowledge(self, folder: str | Path) -> Config:
-        """The same config pointed at another notes folder (the CLI's --knowledge)."""
-        knowledge = self.knowledge.model_copy(update={"dir": str(Path(folder).resolve())})
-        return self.model_copy(update={"knowledge": knowledge})
+        """The same config pointed at another notes folder (the CLI's --knowledge).
+
+        A folder with no _dictionary/ of its own keeps using the configured one: a folder of notes
+        copied from elsewhere still gets the project's user words and aliases.
+        """
+        new = Path(folder).resolve()
+        update = {"dir": str(new)}
+        if not (new / "_dictionary").is_dir() and self.dictionary_dir.is_dir():
+            update["dictionary_dir"] = str(self.dictionary_dir)
+        return self.model_copy(update={"knowledge": self.knowledge.model_copy(update=update)})
 
 
 def _describe(err: ValidationError) -> str:

@@ -196,8 +196,14 @@ def test_alias_cycle_does_not_hang(tmp_path: Path) -> None:
     assert lex.canonical("a") and lex.canonical("b") and lex.canonical("c")
 
 
-def test_missing_dictionary_is_empty_not_an_error(tmp_path: Path) -> None:
-    lex = load_lexicon(tmp_path)
+def test_a_folder_without_a_dictionary_uses_the_projects(tmp_path: Path) -> None:
+    lex = load_lexicon(tmp_path)  # a bare folder of notes: 도커 must still be one word
+    assert ("도커", "NNP") in lex.user_words and lex.aliases["docker"] == ("도커",)
+
+
+def test_an_empty_dictionary_folder_is_empty_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    lex = load_lexicon(tmp_path, tmp_path / "empty")
     assert lex.user_words == () and lex.aliases == {} and lex.warnings == ()
 
 

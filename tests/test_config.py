@@ -162,3 +162,14 @@ def test_config_model_is_strict_about_extra_keys() -> None:
     with pytest.raises(ConfigError):
         parse_config({"search": {"top": 3, "extra": 1}})
     assert isinstance(parse_config({}), Config)
+
+
+def test_a_knowledge_folder_without_a_dictionary_borrows_the_configured_one(tmp_path: Path) -> None:
+    from bot.config import load_config
+
+    cfg = load_config(ROOT / "config.toml")
+    bare = tmp_path / "notes"
+    bare.mkdir()
+    assert cfg.with_knowledge(bare).dictionary_dir == cfg.dictionary_dir
+    (bare / "_dictionary").mkdir()
+    assert cfg.with_knowledge(bare).dictionary_dir == bare / "_dictionary"

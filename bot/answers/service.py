@@ -71,7 +71,7 @@ class AnswerService:
 
     @classmethod
     def from_config(cls, config: Config) -> AnswerService:
-        store = IndexStore(config.knowledge_dir, config.cache_dir)
+        store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
         engine = store.load_or_build(tuning_from(config))
         return cls(engine, config, store)
 

@@ -22,7 +22,7 @@ from bot.index.store import IndexStore
 
 def run_reindex(config: Config, full: bool, as_json: bool, strict: bool) -> int:
     started = time.perf_counter()
-    store = IndexStore(config.knowledge_dir, config.cache_dir)
+    store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
     tuning = tuning_from(config)
     if sys.stderr.isatty() and not as_json:
         report = _with_progress_bar(store, tuning, full)

@@ -197,8 +197,11 @@ def scan_notes(folder: Path) -> Scan:
 
 
 class IndexStore:
-    def __init__(self, knowledge_dir: Path, cache_root: Path | None) -> None:
+    def __init__(
+        self, knowledge_dir: Path, cache_root: Path | None, dictionary_dir: Path | None = None
+    ) -> None:
         self.folder = Path(knowledge_dir).resolve()
+        self.dictionary_dir = dictionary_dir  # None: the knowledge folder's own _dictionary/
         self.path: Path | None = None
         if cache_root is not None:
             slug = re.sub(r"[^\w.-]+", "_", self.folder.name)[:40] or "knowledge"
@@ -263,7 +266,7 @@ class IndexStore:
         """The dictionary and the notes as they are now; KnowledgeError (before any Kiwi) if no note."""
         if not self.folder.is_dir():
             raise KnowledgeError(_missing(self.folder))
-        lexicon, scan = load_lexicon(self.folder), scan_notes(self.folder)
+        lexicon, scan = load_lexicon(self.folder, self.dictionary_dir), scan_notes(self.folder)
         if not scan.notes:
             self._nothing_to_index([*lexicon.warnings, *scan.warnings])
         return lexicon, scan

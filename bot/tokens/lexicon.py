@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DICTIONARY_DIR = "_dictionary"
+PROJECT_DICTIONARY = Path(__file__).resolve().parents[2] / "knowledge" / DICTIONARY_DIR
 _TAGS = {"NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "MAG", "XR", "SL"}
 
 
@@ -123,8 +124,15 @@ def _parse_distros(path: Path, warnings: list[str]) -> list[tuple[str, tuple[str
     return out
 
 
-def load_lexicon(knowledge_dir: Path) -> Lexicon:
-    folder = knowledge_dir / DICTIONARY_DIR
+def load_lexicon(knowledge_dir: Path, dictionary_dir: Path | None = None) -> Lexicon:
+    """The dictionary in knowledge_dir/_dictionary, or in dictionary_dir when given.
+
+    Where neither exists (a bare folder of notes, asked from anywhere), the project's own dictionary
+    beside this package is used, so Kiwi still reads 도커 as one word.
+    """
+    folder = dictionary_dir if dictionary_dir is not None else knowledge_dir / DICTIONARY_DIR
+    if not folder.is_dir() and PROJECT_DICTIONARY.is_dir():
+        folder = PROJECT_DICTIONARY
     warnings: list[str] = []
     digest = hashlib.sha256()
     for name in ("user_words.txt", "aliases.txt", "distros.txt", "question_words.txt"):
