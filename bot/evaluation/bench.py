@@ -16,10 +16,19 @@ Per size, in one run:
 - the naive peer: Kiwi() defaults tokenizing section by section (title + body, one call each) and
   rank_bm25.BM25Okapi, with its tokenizing time, query p50/p99, and the ratios ours/peer.
 
-Above PEER_FULL_LIMIT sections the peer's tokenizing is timed on an evenly spaced sample and
-extrapolated by characters, and its BM25Okapi is built from our own tokens (title + body) so that its
-get_scores still runs on every section; the output says so. `python -m bot.evaluation.bench` runs it
-standalone (with --json and --cold-runs).
+These machines are noisy (two cores shared with other work), so the two sides are measured close
+together: the peer's tokenizing right after our full reindex (both twice, alternating, best of each, up
+to REPEAT_LIMIT sections), questions interleaved one by one, each cold start beside a Kiwi cold start;
+the 1-minute load average is printed. Above PEER_FULL_LIMIT sections the peer's tokenizing is timed on
+an evenly spaced sample and extrapolated by characters, and its BM25Okapi is built from our own tokens
+(title + body) so that its get_scores still runs on every section; the output says so.
+
+Subprocesses import a snapshot of bot/ taken at the start: the saved index is keyed by a hash of the
+indexing code, so an edit to the working tree mid-run would otherwise turn a cold start into a rebuild
+(a run that still finds the index stale is re-run and noted). Peak RSS is the process's VmHWM: on
+Linux a child's getrusage() ru_maxrss includes the parent's RSS at fork time.
+
+`python -m bot.evaluation.bench` runs it standalone (with --json and --cold-runs).
 """
 
 from __future__ import annotations
@@ -52,6 +61,7 @@ from bot.notes.section import Section
 
 PEER_FULL_LIMIT = 20_000  # above this many sections the peer's tokenizing is sampled
 PEER_SAMPLE = 2_000  # sections in that sample
+REPEAT_LIMIT = 3_000  # up to this many sections, full reindex and peer tokenizing run twice (best)
 MIN_RATIO_SECTIONS = 500  # below this the reindex ratio is shown, not judged (fixed costs dominate)
 SEED_NOTE = "docker.md"
 
@@ -317,6 +327,7 @@ class Result:
     peer_p99_ms: float = 0.0
     peer_n: int = 0
     notes: list[str] = field(default_factory=list)
+    rounds: int = 1  # full reindex and peer tokenizing: best of this many, alternating
     load: list[float] = field(default_factory=list)  # 1-minute load average: start, after peer, end
 
 
@@ -514,33 +525,37 @@ class PeerKiwi:
         return [t.form.lower() for t in self.kiwi.tokenize(text)]
 
 
-def peer_index(res: Result, sections: list[Section], our_tokens: list[Any], peer: PeerKiwi) -> Any:
-    """The peer's tokenizing (timed; sampled above PEER_FULL_LIMIT) and its BM25Okapi (timed)."""
-    from rank_bm25 import BM25Okapi
-
+def peer_tokenize(
+    res: Result, sections: list[Section], our_tokens: list[Any], peer: PeerKiwi
+) -> tuple[Any, float]:
+    """(the peer's documents, its tokenizing seconds); sampled and extrapolated above PEER_FULL_LIMIT."""
     texts = [f"{s.title}\n{s.body}" for s in sections]
     gc.collect()
     if len(texts) <= PEER_FULL_LIMIT:
         t = time.perf_counter()
         docs = [peer.tokenize(x) or ["∅"] for x in texts]
-        res.peer_tok_s = time.perf_counter() - t
-    else:
-        step = len(texts) / PEER_SAMPLE
-        sample = [texts[int(i * step)] for i in range(PEER_SAMPLE)]
-        t = time.perf_counter()
-        for x in sample:
-            peer.tokenize(x)
-        took = time.perf_counter() - t
-        res.peer_tok_s = took * sum(map(len, texts)) / max(1, sum(map(len, sample)))
-        res.peer_tok_note = (
-            f"peer tokenizing at {res.label}: timed on {PEER_SAMPLE:,} evenly spaced sections ({took:.1f} s) "
-            "and extrapolated by characters"
-        )
-        docs = [list(tok.title) + list(tok.body) or ["∅"] for tok in our_tokens]
-        res.peer_build_note = (
-            f"peer BM25Okapi at {res.label}: built from our own title+body tokens (saves the peer's "
-            "tokenizing); its get_scores runs on every section"
-        )
+        return docs, time.perf_counter() - t
+    step = len(texts) / PEER_SAMPLE
+    sample = [texts[int(i * step)] for i in range(PEER_SAMPLE)]
+    t = time.perf_counter()
+    for x in sample:
+        peer.tokenize(x)
+    took = time.perf_counter() - t
+    res.peer_tok_note = (
+        f"peer tokenizing at {res.label}: timed on {PEER_SAMPLE:,} evenly spaced sections ({took:.1f} s) "
+        "and extrapolated by characters"
+    )
+    res.peer_build_note = (
+        f"peer BM25Okapi at {res.label}: built from our own title+body tokens (saves the peer's "
+        "tokenizing); its get_scores runs on every section"
+    )
+    docs = [list(tok.title) + list(tok.body) or ["∅"] for tok in our_tokens]
+    return docs, took * sum(map(len, texts)) / max(1, sum(map(len, sample)))
+
+
+def peer_bm25(res: Result, docs: list[list[str]]) -> Any:
+    from rank_bm25 import BM25Okapi
+
     gc.collect()
     t = time.perf_counter()
     bm = BM25Okapi(docs)
@@ -597,21 +612,33 @@ def bench_folder(
 
     store = IndexStore(folder, cfg.cache_dir)
     res.load.append(os.getloadavg()[0])
-    gc.collect()
-    with stage_timers() as parts:
-        t = time.perf_counter()
-        engine = store.rebuild(tuning, None, full=True, analyzer=analyzer)
-        res.full_s = time.perf_counter() - t
-    res.full_parts = dict(parts)
+
+    def full(an: Analyzer) -> tuple[Any, float, dict[str, float]]:
+        gc.collect()
+        with stage_timers() as parts:
+            t = time.perf_counter()
+            built = store.rebuild(tuning, None, full=True, analyzer=an)
+            return built, time.perf_counter() - t, dict(parts)
+
+    engine, res.full_s, res.full_parts = full(analyzer)
     secs = engine.index.sections
     res.sections, res.files = len(secs), engine.report.files
     res.chars = sum(len(s.title) + len(s.body) for s in secs)
     log(f"{res.label}: {res.sections:,} sections, full reindex {res.full_s:.1f} s; the peer's tokenizing")
 
-    # The peer right after our reindex (the machine's load changes over minutes), then both answer
-    # the questions interleaved.
+    # The peer right after our reindex (the machine's load changes over minutes); small sizes run
+    # ours, peer, ours, peer and keep each one's best. Then both answer the questions interleaved.
     kiwi = peer()
-    bm = peer_index(res, secs, engine.index.tokens, kiwi)
+    docs, res.peer_tok_s = peer_tokenize(res, secs, engine.index.tokens, kiwi)
+    if res.sections <= REPEAT_LIMIT:
+        res.rounds = 2
+        del engine
+        engine, again, parts = full(analyzer)
+        if again < res.full_s:
+            res.full_s, res.full_parts = again, parts
+        res.peer_tok_s = min(res.peer_tok_s, peer_tokenize(res, secs, engine.index.tokens, kiwi)[1])
+    bm = peer_bm25(res, docs)
+    del docs
     res.load.append(os.getloadavg()[0])
     log(f"{res.label}: peer tokenizing {res.peer_tok_s:.1f} s; queries")
 
@@ -661,9 +688,7 @@ def bench_folder(
         if '"answered"' not in out:
             raise RuntimeError(f"cold start: unexpected output {out[:200]!r}")
         if rebuilt:
-            res.notes.append(
-                f"{res.label}: the saved index was rebuilt by every cold-start try (code edited?)"
-            )
+            res.notes.append(f"{res.label}: {rebuilt} cold-start run(s) found the saved index stale; re-run")
         res.cold_runs.append(took)
         took, out = timed_process([sys.executable, "-c", KIWI_COLD], work)
         res.kiwi_cold_runs.append(took)
@@ -848,7 +873,11 @@ def render(results: list[Result], cold_runs: int) -> str:
         row("    other s", lambda r: f"{total(r) - sum(parts(r).values()):.2f}")
 
     row("sections / files", lambda r: f"{r.sections:,} / {r.files:,}")
-    row("load avg (1 min) start/peer/end", lambda r: "/".join(f"{x:.1f}" for x in r.load), "(2 cores)")
+    row(
+        "load avg (1 min) start/peer/end",
+        lambda r: "/".join(f"{x:.1f}" for x in r.load),
+        f"({os.cpu_count()} CPUs)",
+    )
     row("characters (titles + bodies)", lambda r: f"{r.chars:,}")
     lines.append("ours")
     row(
@@ -860,7 +889,11 @@ def render(results: list[Result], cold_runs: int) -> str:
     row("  query max ms", lambda r: f"{r.query_max_ms:.2f}")
     row("  queries timed / answered of 50", lambda r: f"{r.query_n} / {r.answered}")
     row("  start-up (Kiwi+words+1st call) s", lambda r: f"{r.startup_s:.2f}", "excluded from reindex")
-    row("  full reindex s", lambda r: f"{r.full_s:.2f}", f"<= {TARGET_REINDEX_RATIO:g} x peer tokenizing")
+    row(
+        "  full reindex s (best of n)",
+        lambda r: f"{r.full_s:.2f} ({r.rounds})",
+        f"<= {TARGET_REINDEX_RATIO:g} x peer tokenizing",
+    )
     stages(lambda r: r.full_parts, lambda r: r.full_s)
     row("  one-file reindex s", lambda r: f"{r.incr_s:.2f}", f"<= {TARGET_INCREMENTAL_S:g}")
     stages(lambda r: r.incr_parts, lambda r: r.incr_s)
@@ -872,7 +905,10 @@ def render(results: list[Result], cold_runs: int) -> str:
     row("    peak RSS, Kiwi() + 1st call MB", lambda r: f"{r.kiwi_rss_mb:.0f}")
     row("  index on disk MB (JSON part)", lambda r: f"{r.index_mb:.1f} ({r.index_meta_mb:.1f})")
     lines.append("naive peer (Kiwi() per section, BM25Okapi)")
-    row("  tokenizing s", lambda r: f"{r.peer_tok_s:.2f}" + ("*" if r.peer_tok_note else ""))
+    row(
+        "  tokenizing s (best of n)",
+        lambda r: f"{r.peer_tok_s:.2f}" + ("*" if r.peer_tok_note else f" ({r.rounds})"),
+    )
     row("  BM25Okapi build s", lambda r: f"{r.peer_build_s:.2f}" + ("**" if r.peer_build_note else ""))
     row("  query p50 ms", lambda r: f"{r.peer_p50_ms:.3f}")
     row("  query p99 ms", lambda r: f"{r.peer_p99_ms:.3f}")
