@@ -161,6 +161,7 @@ class Engine:
         """Pay the one-time costs (Kiwi's lazy model load, the typo table) before the first question."""
         self.analyzer.warm_up()
         _ = self.repair
+        self.examples()
         if self.tuning.generality:
             generality.load()
 

@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="latency, reindex time, memory, against the naive peer")
     b.add_argument("--corpora", default=None, metavar="DIR")
     b.add_argument("--sizes", default="seed,corpora,10000,100000", help="comma list")
+    b.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    b.add_argument("--cold-runs", type=int, default=3, metavar="N", help="cold starts per size (median)")
     return p
 
 

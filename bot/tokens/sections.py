@@ -23,11 +23,18 @@ def source_words(source: str) -> str:
 def tokenize_sections(
     sections: Sequence[Section], analyzer: Analyzer, progress: Callable[[int, int], None] | None = None
 ) -> list[SectionTokens]:
-    texts: list[str] = []
+    """One Kiwi batch for the whole build. Each distinct heading text and file name is analysed once:
+    a section's breadcrumb tokens are its ancestors' title tokens, not a second pass over the same words.
+    """
+    short: dict[str, int] = {}  # distinct titles (own and ancestors') and file-name words -> position
     for s in sections:
-        texts += [s.title, " ".join(s.heading_path[:-1]), s.body, source_words(s.source)]
-    toks = analyzer.tokenize_many(texts, progress)
-    return [
-        SectionTokens(*(tuple(t) for t in toks[i : i + 4]))  # title, path, body, source
-        for i in range(0, len(toks), 4)
-    ]
+        for text in (*s.heading_path, source_words(s.source)):
+            short.setdefault(text, len(short))
+    toks = analyzer.tokenize_many([*short, *(s.body for s in sections)], progress)
+    done = [tuple(t) for t in toks[: len(short)]]
+    out = []
+    for n, s in enumerate(sections):
+        path = tuple(t for title in s.heading_path[:-1] for t in done[short[title]])
+        own = done[short[s.heading_path[-1]]] if s.heading_path else ()
+        out.append(SectionTokens(own, path, tuple(toks[len(short) + n]), done[short[source_words(s.source)]]))
+    return out
