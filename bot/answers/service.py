@@ -80,11 +80,13 @@ class AnswerService:
         self._next: _Batch | None = None
 
     @classmethod
-    def from_config(cls, config: Config) -> AnswerService:
+    def from_config(cls, config: Config, warm: bool = True) -> AnswerService:
+        """warm: pay the one-time costs now (a server); a one-shot CLI call lets its question pay them."""
         store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
         engine = store.load_or_build(tuning_from(config))
-        engine.warm_up()  # Kiwi's lazy model load and the typo table: at start-up, not on a question
-        settle_memory()
+        if warm:
+            engine.warm_up()  # Kiwi's lazy model load and the typo table: at start-up, not on a question
+            settle_memory()
         return cls(engine, config, store)
 
     # -- answers -----------------------------------------------------------------------------------

@@ -44,8 +44,9 @@ def _stdin_questions() -> Iterator[str]:
             yield line
 
 
-def _service(config: Config) -> AnswerService:
-    return AnswerService.from_config(config)
+def _service(config: Config, warm: bool = False) -> AnswerService:
+    # One-shot verbs let the first question pay Kiwi's lazy start; chat warms up before its prompt.
+    return AnswerService.from_config(config, warm=warm)
 
 
 def ask(args: argparse.Namespace, config: Config) -> int:
@@ -100,7 +101,7 @@ def install(args: argparse.Namespace, config: Config) -> int:
 def chat(args: argparse.Namespace, config: Config) -> int:
     from bot.cli.chat import loop
 
-    return loop(_service(config))
+    return loop(_service(config, warm=True))
 
 
 def reindex(args: argparse.Namespace, config: Config) -> int:

@@ -9,6 +9,7 @@ of its terms. The result equals rank_bm25 bit for bit (tests/test_bm25_exact.py 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -44,16 +45,14 @@ class SparseBM25:
         tfs: list[int] = []
         doc_len = np.zeros(self.n_docs, dtype=np.int64)
         num_tokens = 0
+        add = vocab.setdefault
         for d, doc in enumerate(corpus):
             doc_len[d] = len(doc)
             num_tokens += len(doc)
-            freqs: dict[str, int] = {}
-            for w in doc:
-                freqs[w] = freqs.get(w, 0) + 1
-            for w, f in freqs.items():
-                rows.append(vocab.setdefault(w, len(vocab)))
-                cols.append(d)
-                tfs.append(f)
+            freqs = Counter(doc)  # counted in C; keeps first-occurrence order like rank_bm25's dict
+            rows.extend([add(w, len(vocab)) for w in freqs])
+            cols.extend([d] * len(freqs))
+            tfs.extend(freqs.values())
         self.vocab = vocab
         self.avgdl = num_tokens / self.n_docs if self.n_docs else 0.0
         r = np.asarray(rows, dtype=np.int64)
