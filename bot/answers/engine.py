@@ -21,6 +21,7 @@ from bot.index.grams import hangul_bigrams
 from bot.index.store import NoteEntry
 from bot.notes.install import InstallSnippet, find_install_snippets, lookup
 from bot.notes.section import Section
+from bot.text import clip
 from bot.tokens.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
@@ -52,15 +53,6 @@ class BuildReport:
 
 SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
-
-
-def clip(text: str, limit: int) -> str:
-    """At most limit characters, cut at a space so no half-word becomes an unknown 'topic'."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    return cut[:space] if space > limit // 2 else cut
 
 
 def shows(a: Section, b: Section) -> bool:

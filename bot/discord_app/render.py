@@ -17,6 +17,7 @@ import discord
 from bot.answers.types import Answer, Result
 from bot.discord_app import limits
 from bot.discord_app.i18n import t
+from bot.text import clip
 
 ELLIPSIS = "…"
 _ZWSP = "\u200b"
@@ -86,17 +87,6 @@ def _closes(m: re.Match[str], fence: str) -> bool:
     return not m["info"].strip() and m["fence"][0] == fence[0] and len(m["fence"]) >= len(fence)
 
 
-def _cut_line(line: str, room: int) -> str:
-    """The longest prefix of ``line`` within ``room`` characters, preferably ending at a space."""
-    if room <= 0:
-        return ""
-    if len(line) <= room:
-        return line
-    cut = line[:room]
-    space = cut.rfind(" ")
-    return cut[:space] if space > room // 2 else cut
-
-
 def fit_markdown(markdown: str, limit: int) -> str:
     """``markdown`` within ``limit`` characters, cut on line boundaries; every code fence stays closed.
 
@@ -130,7 +120,7 @@ def fit_markdown(markdown: str, limit: int) -> str:
             continue
         if line.kind in ("text", "code"):
             room = budget - size - sep - reserve
-            part = _cut_line(line.text, room)
+            part = clip(line.text, room)
             if part.strip() and (room >= 40 or not out):
                 out.append(_Line(line.kind, part))
                 size += sep + len(part)
