@@ -38,7 +38,7 @@ def test_ascii_tokens_without_kiwi() -> None:
 def test_run_is_not_glued_to_korean_around_it(analyzer) -> None:
     toks = analyzer.tokenize("AWS EC2와 도커는 VirtualBox나 VMware와 다르다")
     assert {"ec2", "도커", "아마존"} <= set(toks)  # aws = 아마존
-    assert "가상머신" in toks  # virtualbox and vmware are aliases of 가상머신
+    assert "가상화" in toks  # virtualbox and vmware are aliases of 가상화 (VMs are virtualization)
     assert not any("와" in t or t == "는" for t in toks)
 
 
