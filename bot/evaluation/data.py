@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.answers.engine import SHOWN_CHARS  # what the independent checks read of an answer
 from bot.errors import BotError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +17,6 @@ EVAL_DIR = ROOT / "eval"
 SEED_KNOWLEDGE = ROOT / "knowledge"
 DEFAULT_CORPORA = ROOT.parent / "shared" / "corpora"
 _NORM = re.compile(r"[\W_]+")
-SHOWN_CHARS = 4096  # what one embed shows, and what the independent checks read of an answer
 
 
 def norm_title(title: str) -> str:

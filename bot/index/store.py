@@ -47,8 +47,7 @@ from scipy import sparse
 from bot.errors import KnowledgeError
 from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.build import SearchIndex, SectionTokens
-from bot.notes.files import MAX_FILE_BYTES, NoteFile, discover, read_note
-from bot.notes.files import missing_folder_message as _missing
+from bot.notes.files import MAX_FILE_BYTES, NoteFile, discover, missing_folder_message, read_note
 from bot.notes.markdown import parse_sections
 from bot.notes.section import Section
 from bot.tokens.lexicon import Lexicon, load_lexicon
@@ -265,7 +264,7 @@ class IndexStore:
     def _survey(self) -> tuple[Lexicon, Scan]:
         """The dictionary and the notes as they are now; KnowledgeError (before any Kiwi) if no note."""
         if not self.folder.is_dir():
-            raise KnowledgeError(_missing(self.folder))
+            raise KnowledgeError(missing_folder_message(self.folder))
         lexicon, scan = load_lexicon(self.folder, self.dictionary_dir), scan_notes(self.folder)
         if not scan.notes:
             self._nothing_to_index([*lexicon.warnings, *scan.warnings])

@@ -27,9 +27,6 @@ def missing_folder_message(folder: Path) -> str:
     return f"knowledge folder not found: {folder}"
 
 
-_missing = missing_folder_message
-
-
 def discover(folder: Path) -> list[str]:
     """Every *.md (any case) below folder, recursively, as sorted relative POSIX paths.
 
@@ -38,7 +35,7 @@ def discover(folder: Path) -> list[str]:
     Korean, '&' or '#': paths are never passed through a shell or a URL.
     """
     if not folder.is_dir():
-        raise KnowledgeError(_missing(folder))
+        raise KnowledgeError(missing_folder_message(folder))
     found = []
     for root, dirs, files in os.walk(folder):
         top = Path(root) == folder

@@ -27,8 +27,9 @@ def tokenize_sections(
     a section's breadcrumb tokens are its ancestors' title tokens, not a second pass over the same words.
     """
     short: dict[str, int] = {}  # distinct titles (own and ancestors') and file-name words -> position
+    words = {s.source: source_words(s.source) for s in sections}
     for s in sections:
-        for text in (*s.heading_path, source_words(s.source)):
+        for text in (*s.heading_path, words[s.source]):
             short.setdefault(text, len(short))
     toks = analyzer.tokenize_many([*short, *(s.body for s in sections)], progress)
     done = [tuple(t) for t in toks[: len(short)]]
@@ -36,5 +37,5 @@ def tokenize_sections(
     for n, s in enumerate(sections):
         path = tuple(t for title in s.heading_path[:-1] for t in done[short[title]])
         own = done[short[s.heading_path[-1]]] if s.heading_path else ()
-        out.append(SectionTokens(own, path, tuple(toks[len(short) + n]), done[short[source_words(s.source)]]))
+        out.append(SectionTokens(own, path, tuple(toks[len(short) + n]), done[short[words[s.source]]]))
     return out
