@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
+from bot.index.bags import Bags, Terms, first_seen
 from bot.index.bm25 import BM25Params, SparseBM25
 
 WORDS = [f"w{i}" for i in range(40)] + ["도커", "설치", "차이", "ec2", "docker.sock"]
@@ -86,9 +87,47 @@ def test_rebuilt_from_arrays_scores_the_same() -> None:
     for variant in ("okapi", "plus", "l"):
         params = BM25Params(variant=variant)  # type: ignore[arg-type]
         a = SparseBM25(docs, params)
-        b = SparseBM25.from_arrays(params, list(a.vocab), a.df, a.idf, a.matrix, a.avgdl)
+        b = SparseBM25.from_arrays(params, a.terms, a.indptr, a.docs, a.tf, a.lengths, a.idf)
         for q in queries(rng, docs):
             assert np.array_equal(a.get_scores(q), b.get_scores(q))
+
+
+@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
+def test_built_from_parts_equals_built_at_once(variant: str) -> None:
+    """What a one-file reindex does: files counted separately (some long ago, with terms interned in
+    another order), concatenated, the corpus's term order given from the files' own orders."""
+    rng = random.Random(f"parts-{variant}")
+    params = BM25Params(variant=variant)  # type: ignore[arg-type]
+    for _ in range(5):
+        files = [corpus(rng, rng.randint(1, 6)) for _ in range(rng.randint(1, 6))]
+        whole = SparseBM25([d for f in files for d in f], params)
+        terms = Terms()
+        counted = {i: Bags.count(files[i], terms) for i in rng.sample(range(len(files)), len(files))}
+        bags = Bags.concat([counted[i] for i in range(len(files))])
+        order = first_seen(np.concatenate([first_seen(counted[i].ids) for i in range(len(files))]))
+        parts = SparseBM25.from_bags(bags, terms, params, order)
+        assert parts.avgdl == whole.avgdl
+        assert {w: parts.idf[i] for w, i in parts.vocab.items()} == {
+            w: whole.idf[i] for w, i in whole.vocab.items()
+        }
+        for q in queries(rng, [d for f in files for d in f]):
+            assert np.array_equal(parts.get_scores(q), whole.get_scores(q))
+
+
+def test_a_wrong_term_order_is_refused() -> None:
+    terms = Terms()
+    bags = Bags.count([["a", "b"], ["b", "c"]], terms)
+    with pytest.raises(ValueError, match="term order"):
+        SparseBM25.from_bags(bags, terms, order=np.array([0, 1], dtype=np.int32))
+
+
+def test_terms_no_document_holds_score_nothing() -> None:
+    terms = Terms(["gone", "also-gone"])  # interned by an earlier version of a file
+    bm = SparseBM25.from_bags(Bags.count([["a", "b"], ["b", "c"]], terms), terms)
+    assert "gone" not in bm.vocab and bm.idf[terms.index["gone"]] == 0
+    assert np.array_equal(
+        bm.get_scores(["gone", "a"]), BM25Okapi([["a", "b"], ["b", "c"]]).get_scores(["gone", "a"])
+    )
 
 
 def test_term_ids_skip_unknown_terms() -> None:

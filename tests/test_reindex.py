@@ -111,7 +111,8 @@ def test_dictionary_change_retokenizes_everything(notes, capsys):
     lexicon = load_lexicon(folder)
     assert "banana" in lexicon.aliases
     store = IndexStore(folder, folder.parent / "cache")
-    entries, index = store.read(lexicon, tuning_from(make_config(folder, folder.parent / "cache")))
+    saved = store.read(lexicon, tuning_from(make_config(folder, folder.parent / "cache")))
+    entries, index = saved.entries, saved.index
     assert index is not None and len(entries) == 5
 
 
@@ -277,7 +278,8 @@ def test_sigkill_mid_reindex_leaves_the_old_index_serving(moment, tmp_path, anal
     leftovers = [p.name for p in store.path.parent.glob(".index.npz.*.tmp")]
     assert len(leftovers) == (1 if moment == "writing" else 0)
 
-    entries, index = store.read(load_lexicon(folder), tuning)  # still loads, whole
+    saved = store.read(load_lexicon(folder), tuning)  # still loads, whole
+    entries, index = saved.entries, saved.index
     assert index is not None
     assert {e.source: e.digest for e in entries.values()} == {
         e.source: e.digest for e in old.entries.values()
@@ -291,6 +293,7 @@ def test_sigkill_mid_reindex_leaves_the_old_index_serving(moment, tmp_path, anal
     report = store.refresh(tuning)
     assert (report.files, report.retokenized) == (80, 80)
     assert not list(store.path.parent.glob(".index.npz.*.tmp"))
-    entries, index = store.read(load_lexicon(folder), tuning)
+    saved = store.read(load_lexicon(folder), tuning)
+    entries, index = saved.entries, saved.index
     new = Engine.from_index(index, analyzer, tuning, entries, [], time.perf_counter(), 0)
     assert new.ask("호랑이 이야기").answered

@@ -178,8 +178,7 @@ class Engine:
                 continue
             w = max(float(bm.idf[i]), 1e-3)
             total += w
-            lo, hi = bm.matrix.indptr[i], bm.matrix.indptr[i + 1]
-            row = bm.matrix.indices[lo:hi]
+            row = bm.postings(i)
             k = np.searchsorted(row, doc)
             if k < len(row) and row[k] == doc:
                 found += w

@@ -1,21 +1,24 @@
 """rank-bm25's scores, exactly, without its per-query loop over every document.
 
 rank_bm25's get_scores builds a dense term-frequency vector per query term in Python (O(N) per term:
-~200 ms at 100k sections). Here every (term, document) contribution is computed once at build time with
-the same float operations in the same order, and stored term-major in a CSR matrix; a query adds the rows
-of its terms. The result equals rank_bm25 bit for bit (tests/test_bm25_exact.py checks on random corpora).
+~200 ms at 100k sections). Here the counts are stored term-major (CSR postings: for each term, the
+documents holding it and how often), so a query term costs only its own postings; its BM25 values are
+computed there with the same float operations in the same order as rank_bm25 (each document's length
+factor once per build). The result equals rank_bm25 bit for bit (tests/test_bm25_exact.py checks on random
+corpora). Building from Bags (index/bags.py) is a transpose plus one IDF pass: no per-token Python work,
+which is what makes a one-file reindex cheap at 100k sections.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy import sparse
+
+from bot.index.bags import Bags, Terms
 
 Variant = Literal["okapi", "plus", "l"]
 
@@ -36,49 +39,37 @@ class BM25Params:
 
 
 class SparseBM25:
+    """Postings by term id (a Terms table's ids; a term no document holds has none and IDF 0)."""
+
+    params: BM25Params
+    terms: Terms
+    vocab: dict[str, int]  # terms that some document holds -> id
+    indptr: np.ndarray  # int64, len(terms) + 1
+    docs: np.ndarray  # int32, the documents of each term's postings, ascending
+    tf: np.ndarray  # int32, the term's count in each of them
+    lengths: np.ndarray  # int64 tokens per document
+    idf: np.ndarray  # float64 per term id
+    avgdl: float
+
     def __init__(self, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> None:
-        self.params = p = params or BM25Params()
-        self.n_docs = len(corpus)
-        vocab: dict[str, int] = {}  # first-seen order, as rank_bm25's nd dict (the IDF mean depends on it)
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[int] = []
-        doc_len = np.zeros(self.n_docs, dtype=np.int64)
-        num_tokens = 0
-        add = vocab.setdefault
-        for d, doc in enumerate(corpus):
-            doc_len[d] = len(doc)
-            num_tokens += len(doc)
-            freqs = Counter(doc)  # counted in C; keeps first-occurrence order like rank_bm25's dict
-            rows.extend([add(w, len(vocab)) for w in freqs])
-            cols.extend([d] * len(freqs))
-            tfs.extend(freqs.values())
-        self.vocab = vocab
-        self.avgdl = num_tokens / self.n_docs if self.n_docs else 0.0
-        r = np.asarray(rows, dtype=np.int64)
-        c = np.asarray(cols, dtype=np.int64)
-        tf = np.asarray(tfs, dtype=np.int64)
-        df = np.bincount(r, minlength=len(vocab)) if len(vocab) else np.zeros(0, dtype=np.int64)
-        self.df = df
-        self.idf = self._idf(df)
-        idf_r = self.idf[r]
-        dl = doc_len[c]
-        k1, b, avgdl = p.k1, p.b, self.avgdl
-        # Same expressions, same operation order as rank_bm25.get_scores, on the nonzero entries only.
-        if p.variant == "okapi":
-            vals = idf_r * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))
-        elif p.variant == "plus":
-            vals = idf_r * (p.d + (tf * (k1 + 1)) / (k1 * (1 - b + b * dl / avgdl) + tf))
-        else:
-            ctd = tf / (1 - b + b * dl / avgdl)
-            vals = idf_r * tf * (k1 + 1) * (ctd + p.d) / (k1 + ctd + p.d)
-        self.matrix = sparse.csr_matrix((vals, (r, c)), shape=(len(vocab), self.n_docs))
-        self.matrix.sort_indices()
-        # BM25Plus gives idf * delta to every document without the term: a dense constant per term.
-        self.absent = self.idf * p.d if p.variant == "plus" else None
+        """rank_bm25's constructor: a corpus of token lists (tests, small builds)."""
+        terms = Terms()
+        self._assemble(Bags.count(corpus, terms), terms, params or BM25Params(), None)
 
     @classmethod
-    def fit(cls, corpus: Sequence[Sequence[str]], params: BM25Params | None = None) -> SparseBM25:
+    def from_bags(
+        cls, bags: Bags, terms: Terms, params: BM25Params | None = None, order: np.ndarray | None = None
+    ) -> SparseBM25:
+        """order: the terms in the corpus's first-occurrence order, when the rows no longer show it
+        (rows rebuilt from saved postings are sorted by term id); None: read from the rows."""
+        self = cls.__new__(cls)
+        self._assemble(bags, terms, params or BM25Params(), order)
+        return self
+
+    @classmethod
+    def fit(
+        cls, bags: Bags, terms: Terms, params: BM25Params | None = None, order: np.ndarray | None = None
+    ) -> SparseBM25:
         """BM25 with the given variant, except where Okapi cannot rank at all.
 
         BM25Okapi floors negative IDFs at epsilon * mean IDF; in a corpus of one or two sections (or where
@@ -86,67 +77,126 @@ class SparseBM25:
         answered. There, and only there, BM25Plus (whose IDF is always positive) is used instead.
         """
         params = params or BM25Params()
-        bm = cls(corpus, params)
+        bm = cls.from_bags(bags, terms, params, order)
         if params.variant == "okapi" and bm.n_docs and not (bm.idf > 0).any():
-            bm = cls(corpus, replace(params, variant="plus"))
+            bm = cls.from_bags(bags, terms, replace(params, variant="plus"), order)
         return bm
 
     @classmethod
     def from_arrays(
         cls,
         params: BM25Params,
-        vocab: list[str],
-        df: np.ndarray,
+        terms: Terms,
+        indptr: np.ndarray,
+        docs: np.ndarray,
+        tf: np.ndarray,
+        lengths: np.ndarray,
         idf: np.ndarray,
-        matrix: sparse.csr_matrix,
-        avgdl: float,
     ) -> SparseBM25:
-        """Rebuild from persisted arrays (index/store.py) without re-counting the corpus."""
+        """Rebuild from persisted arrays (index/store.py) without re-counting or re-transposing."""
         self = cls.__new__(cls)
-        self.params, self.n_docs, self.avgdl = params, matrix.shape[1], avgdl
-        self.vocab = {w: i for i, w in enumerate(vocab)}
-        self.df, self.idf, self.matrix = df, idf, matrix
-        self.absent = idf * params.d if params.variant == "plus" else None
+        self.params, self.terms = params, terms
+        self.indptr, self.docs, self.tf, self.lengths, self.idf = indptr, docs, tf, lengths, idf
+        self._finish()
         return self
 
-    def _idf(self, df: np.ndarray) -> np.ndarray:
-        p, n = self.params, self.n_docs
-        out = np.empty(len(df), dtype=np.float64)
-        if p.variant == "okapi":
-            negative = []
-            idf_sum = 0.0
-            for i, f in enumerate(df.tolist()):
-                v = math.log(n - f + 0.5) - math.log(f + 0.5)
-                out[i] = v
-                idf_sum += v
-                if v < 0:
-                    negative.append(i)
-            eps = p.epsilon * (idf_sum / len(df)) if len(df) else 0.0
-            out[negative] = eps
-        elif p.variant == "plus":
-            for i, f in enumerate(df.tolist()):
-                out[i] = math.log((n + 1) / f)
+    # -- building ----------------------------------------------------------------------------------
+    def _assemble(self, bags: Bags, terms: Terms, params: BM25Params, order: np.ndarray | None) -> None:
+        self.params, self.terms = params, terms
+        n, v, nnz = bags.n_docs, len(terms), len(bags.ids)
+        self.lengths = bags.lengths()
+        if nnz:
+            from scipy import sparse  # the transpose, in C (not needed to load a saved index)
+
+            # Transposing positions, not counts: each posting keeps where it stood in the doc-major rows,
+            # which gives the counts and rank_bm25's term order (first occurrence in the corpus) below.
+            pos = np.arange(nnz, dtype=np.int64)
+            t = sparse.csr_matrix((pos, bags.ids, bags.indptr), shape=(n, v)).tocsc()
+            self.indptr = t.indptr.astype(np.int64, copy=False)
+            self.docs = t.indices.astype(np.int32, copy=False)
+            self.tf = bags.tfs[t.data]
+            first = t.data[t.indptr[:-1][np.diff(t.indptr) > 0]]
         else:
-            for i, f in enumerate(df.tolist()):
-                out[i] = math.log(n + 1) - math.log(f + 0.5)
+            self.indptr = np.zeros(v + 1, dtype=np.int64)
+            self.docs = np.zeros(0, dtype=np.int32)
+            self.tf = np.zeros(0, dtype=np.int32)
+            first = np.zeros(0, dtype=np.int64)
+        df = np.diff(self.indptr)
+        present = np.flatnonzero(df)
+        if order is None:
+            order = present[np.argsort(first, kind="stable")]
+        elif len(order) != len(present) or not np.array_equal(np.sort(order), present):
+            raise ValueError("term order does not list exactly the terms the documents hold")
+        self.idf = self._idf(n, df, order)
+        self._finish()
+
+    def _idf(self, n: int, df: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """rank_bm25's IDF for the terms in `order` (first-occurrence order); 0 for terms no doc holds."""
+        p = self.params
+        out = np.zeros(len(df), dtype=np.float64)
+        if not len(order):
+            return out
+        # One math.log per distinct document frequency (there are few); same expressions as rank_bm25.
+        uniq, inverse = np.unique(df[order], return_inverse=True)
+        if p.variant == "okapi":
+            table = [math.log(n - f + 0.5) - math.log(f + 0.5) for f in uniq.tolist()]
+        elif p.variant == "plus":
+            table = [math.log((n + 1) / f) for f in uniq.tolist()]
+        else:
+            table = [math.log(n + 1) - math.log(f + 0.5) for f in uniq.tolist()]
+        vals = np.asarray(table, dtype=np.float64)[inverse]
+        if p.variant == "okapi":
+            # rank_bm25 sums the IDFs one by one in its dict order: a running sum is the same additions.
+            idf_sum = float(np.cumsum(vals)[-1])
+            eps = p.epsilon * (idf_sum / len(vals))
+            vals[vals < 0] = eps
+        out[order] = vals
         return out
 
+    def _finish(self) -> None:
+        p = self.params
+        words, df = self.terms.words, np.diff(self.indptr)
+        self.vocab = {words[i]: i for i in np.flatnonzero(df).tolist()}
+        self.n_docs = len(self.lengths)
+        self.avgdl = int(self.lengths.sum()) / self.n_docs if self.n_docs else 0.0
+        self.df = df
+        # Each document's length factor, as rank_bm25 computes it inside its per-term expression.
+        k1, b, avgdl = p.k1, p.b, self.avgdl
+        with np.errstate(divide="ignore", invalid="ignore"):  # b = 1 with an empty doc: NaN, as rank_bm25
+            if p.variant == "l":
+                self._norm = 1 - b + b * self.lengths / avgdl if self.n_docs else self.lengths * 0.0
+            else:
+                self._norm = k1 * (1 - b + b * self.lengths / avgdl) if self.n_docs else self.lengths * 0.0
+        # BM25Plus gives idf * delta to every document without the term: a dense constant per term.
+        self.absent = self.idf * p.d if p.variant == "plus" else None
+
+    # -- questions ---------------------------------------------------------------------------------
     def term_ids(self, query: Sequence[str]) -> list[int]:
         return [self.vocab[q] for q in query if q in self.vocab]
+
+    def postings(self, term: int) -> np.ndarray:
+        """The documents holding a term, ascending."""
+        return self.docs[self.indptr[term] : self.indptr[term + 1]]
 
     def get_scores(self, query: Sequence[str]) -> np.ndarray:
         """Scores of every document, equal to rank_bm25's get_scores(query)."""
         score = np.zeros(self.n_docs)
-        m = self.matrix
+        p = self.params
+        k1, d = p.k1, p.d
         for q in query:
             t = self.vocab.get(q)
             if t is None or self.idf[t] == 0:
                 continue
-            lo, hi = m.indptr[t], m.indptr[t + 1]
-            if self.absent is None:
-                score[m.indices[lo:hi]] += m.data[lo:hi]
-            else:
-                row = np.full(self.n_docs, self.absent[t])
-                row[m.indices[lo:hi]] = m.data[lo:hi]
+            lo, hi = self.indptr[t], self.indptr[t + 1]
+            docs, tf, idf = self.docs[lo:hi], self.tf[lo:hi].astype(np.int64), self.idf[t]
+            norm = self._norm[docs]
+            if p.variant == "okapi":
+                score[docs] += idf * (tf * (k1 + 1) / (tf + norm))
+            elif p.variant == "plus":
+                row = np.full(self.n_docs, self.absent[t])  # type: ignore[index]
+                row[docs] = idf * (d + (tf * (k1 + 1)) / (norm + tf))
                 score += row
+            else:
+                ctd = tf / norm
+                score[docs] += idf * tf * (k1 + 1) * (ctd + d) / (k1 + ctd + d)
         return score

@@ -3,6 +3,9 @@
 A section's document is its title (repeated: a cheap stand-in for BM25F field weights), its breadcrumb,
 its own body, and its sub-sections' bodies ("small-to-big": "도커 장점" must find a heading whose points
 sit under sub-headings). Measured on eval/: see the README's quality table.
+
+Counting is per note file (a section's document never reaches outside its file), so a reindex counts only
+the files that changed and reuses every other file's rows (`Counts`) as they were.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from bot.index.bags import Bags, Terms, first_seen
 from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.grams import gram_documents
 from bot.notes.section import Section
@@ -33,6 +39,28 @@ class SectionTokens:
     path: tuple[str, ...]
     body: tuple[str, ...]
     source: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The term tables of both views; every count and token id of an index refers to these."""
+
+    morph: Terms
+    grams: Terms
+
+    @classmethod
+    def new(cls) -> Tables:
+        return cls(Terms(), Terms())
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One file's sections counted for both views, and the order in which its terms first appear."""
+
+    morph: Bags
+    grams: Bags
+    morph_seen: np.ndarray
+    grams_seen: np.ndarray
 
 
 def descendants(sections: Sequence[Section]) -> list[list[int]]:
@@ -63,28 +91,45 @@ def documents(
     return docs
 
 
+def count_file(
+    sections: Sequence[Section], tokens: Sequence[SectionTokens], weights: Weights, tables: Tables
+) -> Counts:
+    """Both views of one file's sections (sections of one file, in file order)."""
+    kids = descendants(sections)
+    morph = Bags.count(documents(sections, tokens, weights, kids), tables.morph)
+    grams = Bags.count(gram_documents(sections, kids, weights.title), tables.grams)
+    return Counts(morph, grams, first_seen(morph.ids), first_seen(grams.ids))
+
+
 @dataclass
 class SearchIndex:
     sections: list[Section]
-    tokens: list[SectionTokens]
     bm25: SparseBM25  # over morpheme tokens
     grams: SparseBM25  # over Hangul bigrams (index/grams.py)
     weights: Weights
 
+    @property
+    def tables(self) -> Tables:
+        return Tables(self.bm25.terms, self.grams.terms)
+
     @classmethod
-    def build(
+    def assemble(
         cls,
         sections: list[Section],
-        tokens: list[SectionTokens],
-        weights: Weights | None = None,
+        counts: Sequence[Counts],
+        tables: Tables,
+        weights: Weights,
         params: BM25Params | None = None,
     ) -> SearchIndex:
-        w = weights or Weights()
-        kids = descendants(sections)
+        """The index over files' counts, in file order (each file's rows, then the next file's)."""
+
+        def view(bags: list[Bags], seen: list[np.ndarray], terms: Terms) -> SparseBM25:
+            # The corpus's first-occurrence order of terms (rank_bm25 sums IDFs in it) from the files'.
+            return SparseBM25.fit(Bags.concat(bags), terms, params, first_seen(np.concatenate(seen)))
+
         return cls(
             sections,
-            tokens,
-            SparseBM25.fit(documents(sections, tokens, w, kids), params),
-            SparseBM25.fit(gram_documents(sections, kids, w.title), params),
-            w,
+            view([c.morph for c in counts], [c.morph_seen for c in counts], tables.morph),
+            view([c.grams for c in counts], [c.grams_seen for c in counts], tables.grams),
+            weights,
         )

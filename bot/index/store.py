@@ -27,7 +27,6 @@ import importlib.metadata
 import importlib.util
 import json
 import logging
-import math
 import os
 import re
 import secrets
@@ -42,13 +41,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from bot.errors import KnowledgeError
+from bot.index.bags import Bags, Terms
 from bot.index.bm25 import BM25Params, SparseBM25
-from bot.index.build import SearchIndex, SectionTokens
-from bot.notes.files import MAX_FILE_BYTES, NoteFile, discover, missing_folder_message, read_note
-from bot.notes.markdown import parse_sections
+from bot.index.build import Counts, SearchIndex, SectionTokens, Tables, Weights, count_file
+from bot.notes.files import MAX_FILE_BYTES, discover, missing_folder_message, read_note
+from bot.notes.markdown import normalize_note, parse_sections
 from bot.notes.section import Section
 from bot.tokens.lexicon import Lexicon, load_lexicon
 from bot.tokens.sections import tokenize_sections
@@ -58,7 +57,7 @@ if TYPE_CHECKING:
     from bot.tokens.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
-FORMAT = 3
+FORMAT = 4
 Progress = Callable[[int, int], None]
 # The code that decides what lands in the index: a change to any of it makes a saved index stale.
 PIPELINE_MODULES = (
@@ -68,6 +67,7 @@ PIPELINE_MODULES = (
     "bot.tokens.analyzer",
     "bot.tokens.lexicon",
     "bot.tokens.sections",
+    "bot.index.bags",
     "bot.index.build",
     "bot.index.bm25",
     "bot.index.grams",
@@ -75,21 +75,60 @@ PIPELINE_MODULES = (
 )
 
 
-@dataclass(frozen=True)
+RACY_NS = 2_000_000_000  # a file changed within 2 s of being read may change again unseen: re-hash it
+
+
+@dataclass(eq=False)
 class NoteEntry:
-    """What one note file contributes to the index."""
+    """What one note file contributes to the index, kept so that an unchanged file costs nothing.
+
+    Tokens are ids in the index's morpheme table (decoded only when a file must be recounted); `bags`, the
+    file's counted rows, are derived from the saved postings on the first reindex after a restart.
+    """
 
     source: str
     digest: str
+    stamp: tuple[int, int, int]  # size, mtime_ns, and when it was read (time_ns)
+    note: str  # the note's text; every section's text is a span of it
     sections: tuple[Section, ...]
-    tokens: tuple[SectionTokens, ...]
+    token_ids: np.ndarray  # int32, every section's title, path, body and file-name tokens in a row
+    token_bounds: np.ndarray  # int64, 4 * len(sections) + 1 offsets into token_ids
+    weights: Weights  # what seen/bags were counted with
+    seen: tuple[np.ndarray, np.ndarray]  # both views' terms in first-occurrence order
+    bags: tuple[Bags, Bags] | None = None
+
+    def tokens(self, terms: Terms) -> list[SectionTokens]:
+        ids, b = self.token_ids, self.token_bounds.tolist()
+        return [
+            SectionTokens(*(terms.decode(ids[b[4 * i + k] : b[4 * i + k + 1]]) for k in range(4)))
+            for i in range(len(self.sections))
+        ]
+
+    def counts(self) -> Counts:
+        assert self.bags is not None
+        return Counts(self.bags[0], self.bags[1], self.seen[0], self.seen[1])
+
+    def trusted(self, size: int, mtime_ns: int) -> bool:
+        """Same size and mtime as when hashed, and not modified around that moment (git's "racy" rule)."""
+        s, m, read = self.stamp
+        return (s, m) == (size, mtime_ns) and m + RACY_NS < read
+
+
+@dataclass(frozen=True)
+class Found:
+    """A note on disk now: text None when its size and mtime vouch for the digest already indexed."""
+
+    source: str
+    digest: str
+    stamp: tuple[int, int, int]
+    text: str | None
 
 
 @dataclass(frozen=True)
 class Scan:
     """The notes as they are on disk now: readable files (sorted) and one warning per skipped file."""
 
-    notes: tuple[NoteFile, ...]
+    notes: tuple[Found, ...]
     warnings: tuple[str, ...]
 
     def digests(self) -> dict[str, str]:
@@ -170,9 +209,12 @@ def remember_analyzer(analyzer: Analyzer) -> None:
 
 
 # -- reading the notes -----------------------------------------------------------------------------
-def scan_notes(folder: Path) -> Scan:
-    """Read and hash every note. Broken files (see notes/files.py) and non-files are warnings, skipped."""
-    notes: list[NoteFile] = []
+def scan_notes(folder: Path, known: dict[str, NoteEntry] | None = None) -> Scan:
+    """Every note with its digest. A file whose size and mtime match the indexed one is not read again
+    (known: the entries of the index in hand); the others are read and hashed. Broken files (see
+    notes/files.py) and non-files are warnings, skipped."""
+    known = known or {}
+    notes: list[Found] = []
     warnings: list[str] = []
     for source in discover(folder):
         path = folder / source
@@ -187,12 +229,32 @@ def scan_notes(folder: Path) -> Scan:
         if st.st_size > MAX_FILE_BYTES:  # say so without reading it
             warnings.append(f"{source}: skipped, larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
             continue
+        entry = known.get(source)
+        if entry is not None and entry.trusted(st.st_size, st.st_mtime_ns):
+            notes.append(Found(source, entry.digest, entry.stamp, None))
+            continue
+        read_at = time.time_ns()
         note, warning = read_note(folder, source)
         if note is None:
             warnings.append(warning or f"{source}: skipped")
         else:
-            notes.append(note)
+            notes.append(Found(source, note.digest, (st.st_size, st.st_mtime_ns, read_at), note.text))
     return Scan(tuple(notes), tuple(warnings))
+
+
+@dataclass
+class Saved:
+    """What a saved index file holds, checked: its entries (tokens still good), their term tables, and
+    the index itself when the ranking settings match too."""
+
+    entries: dict[str, NoteEntry]
+    tables: Tables | None
+    index: SearchIndex | None  # usable as it is (same ranking settings)
+    postings: SearchIndex | None = None  # the entries' counts, whatever the settings (None: recount)
+
+    @property
+    def empty(self) -> bool:
+        return not self.entries and self.index is None
 
 
 class IndexStore:
@@ -213,10 +275,11 @@ class IndexStore:
     ) -> Engine:
         """Start-up: the persisted index where it is still right, else (partly) rebuilt and saved."""
         started = time.perf_counter()
-        lexicon, scan = self._survey()
-        entries, index = self.read(lexicon, tuning)
+        lexicon = self._lexicon()
+        saved = self.read(lexicon, tuning)
+        scan = self._scan(saved.entries)
         analyzer = self._analyzer(lexicon, analyzer)
-        return self._assemble(analyzer, tuning, entries, index, scan, started, progress)
+        return self._assemble(analyzer, tuning, saved, scan, started, progress)
 
     def rebuild(
         self,
@@ -231,44 +294,49 @@ class IndexStore:
         Always saves the result (a reindex also repairs a deleted or damaged cache file).
         """
         started = time.perf_counter()
-        lexicon, scan = self._survey()
+        lexicon = self._lexicon()
         if analyzer is None and old is not None and old.analyzer.lexicon.fingerprint == lexicon.fingerprint:
             analyzer = old.analyzer
         analyzer = self._analyzer(lexicon, analyzer)  # dictionary files edited: a new Kiwi
         same_tokens = old is not None and token_key(old.analyzer.lexicon) == token_key(lexicon)
-        reuse = same_tokens and not full and old is not None
-        entries = old.entries if reuse and old is not None else {}
-        saved = old.index if reuse and old is not None and old.tuning == tuning else None
-        return self._assemble(analyzer, tuning, entries, saved, scan, started, progress, always_write=True)
+        saved = Saved({}, None, None)
+        if same_tokens and not full and old is not None:
+            index = old.index if old.tuning == tuning else None
+            saved = Saved(old.entries, old.index.tables, index, old.index)
+        scan = self._scan(saved.entries)
+        return self._assemble(analyzer, tuning, saved, scan, started, progress, always_write=True)
 
     def refresh(self, tuning: Tuning, full: bool = False, progress: Progress | None = None) -> BuildReport:
         """The reindex verb: bring the saved index up to date; no Kiwi at all when it already is."""
         from bot.answers.engine import BuildReport
 
         started = time.perf_counter()
-        lexicon, scan = self._survey()
-        entries: dict[str, NoteEntry] = {}
-        index: SearchIndex | None = None
-        if not full:
-            entries, index = self.read(lexicon, tuning)
-            current = {e.source: e.digest for e in entries.values()}
-            if index is not None and index.sections and current == scan.digests():
+        lexicon = self._lexicon()
+        saved = Saved({}, None, None) if full else self.read(lexicon, tuning)
+        scan = self._scan(saved.entries)
+        if not full and saved.index is not None and saved.index.sections:
+            current = {e.source: e.digest for e in saved.entries.values()}
+            if current == scan.digests():
                 warnings = (*lexicon.warnings, *scan.warnings)
                 seconds = round(time.perf_counter() - started, 3)
-                return BuildReport(len(entries), len(index.sections), 0, warnings, seconds)
+                return BuildReport(len(saved.entries), len(saved.index.sections), 0, warnings, seconds)
         analyzer = analyzer_for(lexicon)
-        engine = self._assemble(analyzer, tuning, entries, index, scan, started, progress, always_write=full)
+        engine = self._assemble(analyzer, tuning, saved, scan, started, progress, always_write=full)
         return engine.report
 
     # -- building ----------------------------------------------------------------------------------
-    def _survey(self) -> tuple[Lexicon, Scan]:
-        """The dictionary and the notes as they are now; KnowledgeError (before any Kiwi) if no note."""
+    def _lexicon(self) -> Lexicon:
         if not self.folder.is_dir():
             raise KnowledgeError(missing_folder_message(self.folder))
-        lexicon, scan = load_lexicon(self.folder, self.dictionary_dir), scan_notes(self.folder)
+        return load_lexicon(self.folder, self.dictionary_dir)
+
+    def _scan(self, known: dict[str, NoteEntry]) -> Scan:
+        """The notes as they are now; KnowledgeError (before any Kiwi) if there is none."""
+        scan = scan_notes(self.folder, known)
         if not scan.notes:
+            lexicon = load_lexicon(self.folder, self.dictionary_dir)
             self._nothing_to_index([*lexicon.warnings, *scan.warnings])
-        return lexicon, scan
+        return scan
 
     def _nothing_to_index(self, warnings: list[str]) -> None:
         detail = f" ({len(warnings)} warnings; first: {warnings[0]})" if warnings else ""
@@ -285,8 +353,7 @@ class IndexStore:
         self,
         analyzer: Analyzer,
         tuning: Tuning,
-        cached: dict[str, NoteEntry],
-        saved: SearchIndex | None,
+        saved: Saved,
         scan: Scan,
         started: float,
         progress: Progress | None,
@@ -295,42 +362,47 @@ class IndexStore:
         from bot.answers.engine import Engine
 
         warnings = [*analyzer.lexicon.warnings, *scan.warnings]
+        cached = saved.entries
+        tables = saved.tables or Tables.new()
+        weights = tuning.weights
         by_digest = {e.digest: e for e in cached.values()}
         entries: dict[str, NoteEntry] = {}
-        todo: list[tuple[str, str, list[Section]]] = []
-        for note in scan.notes:
-            source = note.source
+        todo: list[tuple[Found, str, list[Section]]] = []
+        for found in scan.notes:
+            source = found.source
             hit = cached.get(source)
-            if hit is not None and hit.digest == note.digest:
-                entries[source] = hit
+            if hit is not None and hit.digest == found.digest:
+                entries[source] = hit if hit.stamp == found.stamp else replace(hit, stamp=found.stamp)
                 continue
-            hit = by_digest.get(note.digest)  # a renamed (or copied) file: same bytes, new name
+            assert found.text is not None  # only a file already indexed under this name is not read
             try:
-                secs = parse_sections(note.text, source)
+                secs = parse_sections(found.text, source)
             except Exception as err:  # one odd file must not take the others down
                 warnings.append(f"{source}: skipped, could not parse ({err.__class__.__name__})")
                 continue
+            hit = by_digest.get(found.digest)  # a renamed (or copied) file: same bytes, new name
             if hit is not None and _same_sections(hit.sections, secs):
-                entries[source] = _moved(hit, source, secs, analyzer)  # renamed: no re-tokenizing
+                entries[source] = _moved(hit, found, secs, analyzer, tables, weights)  # no re-tokenizing
             else:
-                todo.append((source, note.digest, secs))
+                todo.append((found, normalize_note(found.text), secs))
         new_sections = [s for _, _, secs in todo for s in secs]
         new_tokens = tokenize_sections(new_sections, analyzer, progress) if new_sections else []
         pos = 0
-        for source, digest, secs in todo:
-            toks = tuple(new_tokens[pos : pos + len(secs)])
+        for found, note, secs in todo:
+            toks = new_tokens[pos : pos + len(secs)]
             pos += len(secs)
-            entries[source] = NoteEntry(source, digest, tuple(secs), toks)
+            entries[found.source] = _entry(found, note, tuple(secs), toks, tables, weights)
         entries = dict(sorted(entries.items()))
         sections = [s for e in entries.values() for s in e.sections]
         if not sections:
             self._nothing_to_index(warnings)
-        tokens = [t for e in entries.values() for t in e.tokens]
-        unchanged = saved is not None and not todo and list(entries) == list(cached)
-        if unchanged and saved is not None:
-            index = saved  # nothing changed since it was built: no counting
+        unchanged = saved.index is not None and not todo and list(entries) == list(cached)
+        if unchanged and saved.index is not None:
+            index = saved.index  # nothing changed since it was built: no counting
         else:
-            index = SearchIndex.build(sections, tokens, tuning.weights, tuning.bm25)
+            _count_missing(entries, saved, tables, weights)
+            counts = [e.counts() for e in entries.values()]
+            index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
         engine = Engine.from_index(index, analyzer, tuning, entries, warnings, started, retokenized=len(todo))
         if always_write or not unchanged:
             self.write(engine)
@@ -341,27 +413,7 @@ class IndexStore:
         """Save beside the old file, then swap with one rename. False (and a log line) if it cannot."""
         if self.path is None:
             return False
-        idx = engine.index
-        meta = {
-            "format": FORMAT,
-            "folder": str(self.folder),
-            "built_from": built_from(engine.analyzer.lexicon),
-            "tuning": tuning_key(engine.tuning),
-            "sections": len(idx.sections),
-            "bm25": _meta(idx.bm25),
-            "grams": _meta(idx.grams),
-            "files": [
-                {
-                    "source": e.source,
-                    "digest": e.digest,
-                    "sections": [[s.line, s.level, list(s.heading_path), s.text, s.body] for s in e.sections],
-                    "tokens": [[list(t.title), list(t.path), list(t.body), list(t.source)] for t in e.tokens],
-                }
-                for e in engine.entries.values()
-            ],
-        }
-        payload = json.dumps(meta, ensure_ascii=False).encode()
-        arrays = {**_pack("bm25", idx.bm25), **_pack("grams", idx.grams)}
+        payload, arrays = _encode(engine, self.folder)
         folder = self.path.parent
         tmp: Path | None = None
         try:
@@ -398,27 +450,26 @@ class IndexStore:
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
-    def read(self, lexicon: Lexicon, tuning: Tuning) -> tuple[dict[str, NoteEntry], SearchIndex | None]:
-        """(entries, index) from the persisted file; ({}, None) when it is missing, corrupt or foreign.
+    def read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
+        """What the persisted file holds; nothing when it is missing, corrupt or foreign.
 
         Entries come back when the tokens are still good; the index only when the ranking settings match
-        too (else it is rebuilt from the entries without tokenizing).
+        too (else it is recounted from the entries without tokenizing).
         """
         if self.path is None or not self.path.is_file():
-            return {}, None
+            return Saved({}, None, None)
         try:
             return self._read(lexicon, tuning)
         except Exception as err:  # corrupt zip, bad JSON, wrong shapes, bad checksum: never trusted
             log.warning("index cache %s unusable (%s: %s); rebuilding", self.path, type(err).__name__, err)
-            return {}, None
+            return Saved({}, None, None)
 
-    def _read(self, lexicon: Lexicon, tuning: Tuning) -> tuple[dict[str, NoteEntry], SearchIndex | None]:
+    def _read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
         assert self.path is not None
         with np.load(self.path, allow_pickle=False) as z:
             names = set(z.files)
-            expected = {"meta", "check", *(f"{p}_{k}" for p in ("bm25", "grams") for k in _ARRAYS)}
-            if names != expected:
-                raise ValueError(f"unexpected arrays {sorted(names ^ expected)}")
+            if names != _ARRAY_NAMES:
+                raise ValueError(f"unexpected arrays {sorted(names ^ _ARRAY_NAMES)}")
             payload = z["meta"].tobytes()
             check = z["check"].tobytes().decode("ascii")
             arrays = {k: z[k] for k in names - {"meta", "check"}}
@@ -427,48 +478,32 @@ class IndexStore:
         meta: dict[str, Any] = json.loads(payload.decode())
         if meta.get("format") != FORMAT or meta.get("folder") != str(self.folder):
             log.info("index cache %s is for another format or folder; rebuilding", self.path)
-            return {}, None
+            return Saved({}, None, None)
         want = built_from(lexicon)
         have = meta.get("built_from")
         if have != want:
             changed = sorted(k for k in want if not isinstance(have, dict) or have.get(k) != want[k])
             log.info("index cache built with another %s; re-tokenizing everything", ", ".join(changed))
-            return {}, None
-        entries: dict[str, NoteEntry] = {}
-        intern: dict[str, str] = {}
-        for f in meta["files"]:
-            src = str(f["source"])
-            if src in entries:
-                raise ValueError(f"{src} listed twice")
-            secs = tuple(
-                Section(src, int(line), tuple(map(str, path)), int(level), str(text), str(body))
-                for line, level, path, text, body in f["sections"]
-            )
-            if any(len(t) != 4 for t in f["tokens"]) or len(secs) != len(f["tokens"]):
-                raise ValueError(f"sections and tokens disagree for {src}")
-            # One string object per distinct token (json.loads makes one per occurrence: ~10x the memory).
-            toks = tuple(
-                SectionTokens(*(tuple(intern.setdefault(w, w) for w in map(str, part)) for part in t))
-                for t in f["tokens"]
-            )
-            entries[src] = NoteEntry(src, str(f["digest"]), secs, toks)
-        sections = [s for e in entries.values() for s in e.sections]
-        if len(sections) != int(meta["sections"]):
-            raise ValueError("section count disagrees")
-        if meta.get("tuning") != tuning_key(tuning):
-            return entries, None  # tokens still good; the ranking settings differ
-        tokens = [t for e in entries.values() for t in e.tokens]
-        index = SearchIndex(
-            sections,
-            tokens,
-            _unpack("bm25", meta, arrays, tuning.bm25, len(sections)),
-            _unpack("grams", meta, arrays, tuning.bm25, len(sections)),
-            tuning.weights,
-        )
-        return entries, index
+            return Saved({}, None, None)
+        return _decode(meta, arrays, tuning)
 
 
-_ARRAYS = ("data", "indices", "indptr", "df", "idf")
+# -- the file format ---------------------------------------------------------------------------------
+# Everything but the metadata is a flat numpy array: no pickle, no per-token JSON, read back with
+# a few slices. Texts are stored once per note (a section's text is a span of its note's).
+_VIEW_ARRAYS = ("terms", "indptr", "docs", "tf", "lengths", "idf", "seen", "seen_bounds")
+_ARRAY_NAMES = {
+    "meta",
+    "check",
+    "notes",
+    "note_bounds",
+    "spans",
+    "bodies",
+    "body_bounds",
+    "tok_ids",
+    "tok_bounds",
+    *(f"{v}_{k}" for v in ("morph", "grams") for k in _VIEW_ARRAYS),
+}
 
 
 def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
@@ -477,49 +512,245 @@ def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
         h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
+        h.update(a.data)
     return h.hexdigest()
 
 
-def _meta(bm: SparseBM25) -> dict[str, Any]:
-    # The variant can differ from the configured one (SparseBM25.fit's Okapi -> Plus fallback).
-    return {"avgdl": bm.avgdl, "vocab": list(bm.vocab), "variant": bm.params.variant}
+def _utf8(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(one UTF-8 blob, character offsets of each part)."""
+    bounds = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=bounds[1:])
+    return np.frombuffer("".join(parts).encode(), dtype=np.uint8), bounds
 
 
-def _pack(prefix: str, bm: SparseBM25) -> dict[str, np.ndarray]:
-    m = bm.matrix
-    return {
-        f"{prefix}_data": m.data,
-        f"{prefix}_indices": m.indices,
-        f"{prefix}_indptr": m.indptr,
-        f"{prefix}_df": bm.df,
-        f"{prefix}_idf": bm.idf,
+def _bounds(sizes: list[int]) -> np.ndarray:
+    out = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out[1:])
+    return out
+
+
+def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]:
+    idx, entries = engine.index, list(engine.entries.values())
+    meta = {
+        "format": FORMAT,
+        "folder": str(folder),
+        "built_from": built_from(engine.analyzer.lexicon),
+        "tuning": tuning_key(engine.tuning),
+        "weights": asdict(idx.weights),
+        "sections": len(idx.sections),
+        "views": {
+            name: {"terms": len(bm.indptr) - 1, "variant": bm.params.variant}
+            for name, bm in (("morph", idx.bm25), ("grams", idx.grams))
+        },
+        "files": [
+            {
+                "source": e.source,
+                "digest": e.digest,
+                "stamp": list(e.stamp),
+                "sections": [[s.line, s.level, list(s.heading_path)] for s in e.sections],
+            }
+            for e in entries
+        ],
     }
+    notes, note_bounds = _utf8([e.note for e in entries])
+    bodies, body_bounds = _utf8([s.body for e in entries for s in e.sections])
+    spans = [_span(e.note, s.text) for e in entries for s in e.sections]
+    arrays: dict[str, np.ndarray] = {
+        "notes": notes,
+        "note_bounds": note_bounds,
+        "spans": np.asarray(spans, dtype=np.int64).reshape(-1, 2),
+        "bodies": bodies,
+        "body_bounds": body_bounds,
+        "tok_ids": np.concatenate([e.token_ids for e in entries]).astype(np.int32, copy=False),
+        "tok_bounds": _bounds([int(d) for e in entries for d in np.diff(e.token_bounds).tolist()]),
+    }
+    for v, (name, bm) in enumerate((("morph", idx.bm25), ("grams", idx.grams))):
+        seen = [e.seen[v] for e in entries]
+        arrays |= {
+            f"{name}_terms": bm.terms.to_array(len(bm.indptr) - 1),
+            f"{name}_indptr": bm.indptr,
+            f"{name}_docs": bm.docs,
+            f"{name}_tf": bm.tf,
+            f"{name}_lengths": bm.lengths,
+            f"{name}_idf": bm.idf,
+            f"{name}_seen": np.concatenate(seen).astype(np.int32, copy=False),
+            f"{name}_seen_bounds": _bounds([len(x) for x in seen]),
+        }
+    return json.dumps(meta, ensure_ascii=False).encode(), arrays
 
 
-def _unpack(
-    prefix: str, meta: dict[str, Any], arrays: dict[str, np.ndarray], params: BM25Params, n_docs: int
-) -> SparseBM25:
-    vocab = [str(w) for w in meta[prefix]["vocab"]]
-    if len(set(vocab)) != len(vocab):
-        raise ValueError(f"{prefix}: repeated vocabulary entries")
-    data, indices, indptr = (arrays[f"{prefix}_{k}"] for k in ("data", "indices", "indptr"))
-    if data.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
-        raise ValueError(f"{prefix}: wrong array types")
-    if len(indptr) != len(vocab) + 1:
-        raise ValueError(f"{prefix}: matrix rows and vocabulary disagree")
-    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(vocab), n_docs))
-    matrix.check_format(full_check=True)
-    df, idf = arrays[f"{prefix}_df"], arrays[f"{prefix}_idf"]
-    avgdl = float(meta[prefix]["avgdl"])
-    if len(df) != len(vocab) or len(idf) != len(vocab):
-        raise ValueError(f"{prefix}: vocabulary and IDF lengths disagree")
-    if not (np.isfinite(idf).all() and np.isfinite(data).all() and math.isfinite(avgdl)):
-        raise ValueError(f"{prefix}: non-finite numbers")
-    variant = meta[prefix].get("variant")
-    if variant not in ("okapi", "plus", "l"):
-        raise ValueError(f"{prefix}: unknown BM25 variant {variant!r}")
-    return SparseBM25.from_arrays(replace(params, variant=variant), vocab, df, idf, matrix, avgdl)
+def _span(note: str, text: str) -> tuple[int, int]:
+    # Any occurrence of an equal text is as good as the real one. (Sections always are spans of their
+    # note; were one not, the loader would show "" for it, so check.)
+    at = note.find(text)
+    if at < 0:
+        raise ValueError("a section's text is not part of its note")
+    return at, at + len(text)
+
+
+def _ints(arrays: dict[str, np.ndarray], name: str, n: int | None = None) -> np.ndarray:
+    a = arrays[name]
+    if a.ndim != 1 or a.dtype.kind not in "iu" or (n is not None and len(a) != n):
+        raise ValueError(f"{name}: wrong type or length")
+    return a
+
+
+def _offsets(arrays: dict[str, np.ndarray], name: str, n: int, total: int) -> list[int]:
+    """Monotonic offsets, n + 1 of them, from 0 to total."""
+    a = _ints(arrays, name, n + 1)
+    if len(a) and (a[0] != 0 or a[-1] != total or (np.diff(a) < 0).any()):
+        raise ValueError(f"{name}: offsets out of order or range")
+    return a.tolist()
+
+
+def _decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: Tuning) -> Saved:
+    files = meta["files"]
+    n = int(meta["sections"])
+    notes = arrays["notes"].tobytes().decode()
+    bodies = arrays["bodies"].tobytes().decode()
+    nb = _offsets(arrays, "note_bounds", len(files), len(notes))
+    bb = _offsets(arrays, "body_bounds", n, len(bodies))
+    tok_ids = _ints(arrays, "tok_ids")
+    tb = _offsets(arrays, "tok_bounds", 4 * n, len(tok_ids))
+    spans = arrays["spans"]
+    if spans.shape != (n, 2) or spans.dtype.kind not in "iu":
+        raise ValueError("spans: wrong shape")
+    span_list = spans.tolist()
+    weights = Weights(**meta["weights"])
+    tables = Tables(*(Terms.from_array(arrays[f"{v}_terms"], int(meta["views"][v]["terms"])) for v in VIEWS))
+    if len(tok_ids) and (tok_ids.min() < 0 or tok_ids.max() >= len(tables.morph)):
+        raise ValueError("token ids out of range")
+    seen = []
+    for v, terms in zip(VIEWS, (tables.morph, tables.grams), strict=True):
+        ids = _ints(arrays, f"{v}_seen")
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(terms)):
+            raise ValueError(f"{v}: term ids out of range")
+        sb = _offsets(arrays, f"{v}_seen_bounds", len(files), len(ids))
+        seen.append([ids[sb[i] : sb[i + 1]] for i in range(len(files))])
+
+    entries: dict[str, NoteEntry] = {}
+    k = 0  # section number
+    for note_no, f in enumerate(files):
+        src = str(f["source"])
+        if src in entries:
+            raise ValueError(f"{src} listed twice")
+        note = notes[nb[note_no] : nb[note_no + 1]]
+        secs = []
+        for line, level, path in f["sections"]:
+            a, b = span_list[k]
+            if not 0 <= a <= b <= len(note):
+                raise ValueError(f"{src}: a section's span is outside its note")
+            body = bodies[bb[k] : bb[k + 1]]
+            secs.append(Section(src, int(line), tuple(map(str, path)), int(level), note[a:b], body))
+            k += 1
+        if k > n:
+            raise ValueError("more sections than recorded")
+        lo, hi = 4 * (k - len(secs)), 4 * k
+        bounds = np.asarray(tb[lo : hi + 1], dtype=np.int64)
+        size, mtime, read_at = (int(x) for x in f["stamp"])
+        entries[src] = NoteEntry(
+            src,
+            str(f["digest"]),
+            (size, mtime, read_at),
+            note,
+            tuple(secs),
+            tok_ids[bounds[0] : bounds[-1]],
+            bounds - bounds[0],
+            weights,
+            (seen[0][note_no], seen[1][note_no]),
+        )
+    if k != n:
+        raise ValueError("section count disagrees")
+    sections = [s for e in entries.values() for s in e.sections]
+    views = [
+        _view(v, arrays, replace(tuning.bm25, variant=meta["views"][v]["variant"]), terms, n)
+        for v, terms in zip(VIEWS, (tables.morph, tables.grams), strict=True)
+    ]
+    index = SearchIndex(sections, views[0], views[1], weights)
+    if meta.get("tuning") != tuning_key(tuning):
+        return Saved(entries, tables, None, index)  # tokens and counts still good; the ranking differs
+    return Saved(entries, tables, index, index)
+
+
+VIEWS = ("morph", "grams")
+
+
+def _view(v: str, arrays: dict[str, np.ndarray], params: BM25Params, terms: Terms, n_docs: int) -> SparseBM25:
+    if params.variant not in ("okapi", "plus", "l"):
+        raise ValueError(f"{v}: unknown BM25 variant {params.variant!r}")
+    docs, tf = _ints(arrays, f"{v}_docs"), _ints(arrays, f"{v}_tf")
+    indptr = _offsets(arrays, f"{v}_indptr", len(terms), len(docs))
+    lengths, idf = _ints(arrays, f"{v}_lengths", n_docs), arrays[f"{v}_idf"]
+    if len(tf) != len(docs) or idf.dtype.kind != "f" or idf.shape != (len(terms),):
+        raise ValueError(f"{v}: postings and terms disagree")
+    if len(docs) and (docs.min() < 0 or docs.max() >= n_docs or tf.min() < 1):
+        raise ValueError(f"{v}: postings out of range")
+    if not np.isfinite(idf).all():
+        raise ValueError(f"{v}: non-finite IDF")
+    return SparseBM25.from_arrays(params, terms, np.asarray(indptr, dtype=np.int64), docs, tf, lengths, idf)
+
+
+# -- counting ----------------------------------------------------------------------------------------
+def _entry(
+    found: Found,
+    note: str,
+    sections: tuple[Section, ...],
+    tokens: list[SectionTokens],
+    tables: Tables,
+    weights: Weights,
+) -> NoteEntry:
+    """A newly tokenized file: its tokens as ids, counted."""
+    fields = [part for t in tokens for part in (t.title, t.path, t.body, t.source)]
+    ids = tables.morph.intern(fields)
+    flat = np.asarray([i for part in ids for i in part], dtype=np.int32)
+    bounds = _bounds([len(part) for part in ids])
+    c = count_file(sections, tokens, weights, tables)
+    return NoteEntry(
+        found.source,
+        found.digest,
+        found.stamp,
+        note,
+        sections,
+        flat,
+        bounds,
+        weights,
+        (c.morph_seen, c.grams_seen),
+        (c.morph, c.grams),
+    )
+
+
+def _count_missing(entries: dict[str, NoteEntry], saved: Saved, tables: Tables, weights: Weights) -> None:
+    """Give every entry its counted rows: cut from the postings they were saved in where the weights are
+    the same (one transpose for all files), else counted again from their tokens (no Kiwi)."""
+    need = [e for e in entries.values() if e.bags is None or e.weights != weights]
+    if not need:
+        return
+    rows: dict[str, tuple[int, int]] = {}
+    pos = 0
+    for e in saved.entries.values():  # the postings' documents are these entries' sections, in order
+        rows[e.source] = (pos, pos + len(e.sections))
+        pos += len(e.sections)
+    post = saved.postings
+    cut = [e for e in need if post is not None and post.weights == weights == e.weights and e.source in rows]
+    if cut and post is not None:
+        morph, grams = _doc_major(post.bm25), _doc_major(post.grams)
+        for e in cut:
+            lo, hi = rows[e.source]
+            e.bags = (morph.rows(lo, hi), grams.rows(lo, hi))
+    for e in need:
+        if e.bags is None or e.weights != weights:
+            c = count_file(e.sections, e.tokens(tables.morph), weights, tables)
+            e.weights, e.seen, e.bags = weights, (c.morph_seen, c.grams_seen), (c.morph, c.grams)
+
+
+def _doc_major(bm: SparseBM25) -> Bags:
+    """The postings back to rows per document (term ids ascending within a row: the first-occurrence
+    order lives in each entry's `seen`)."""
+    from scipy import sparse
+
+    n, v = bm.n_docs, len(bm.indptr) - 1  # the table may have grown since (new files' terms)
+    m = sparse.csc_matrix((bm.tf, bm.docs, bm.indptr), shape=(n, v)).tocsr()
+    return Bags(m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data.astype(np.int32))
 
 
 def _alive(pid: int) -> bool:
@@ -546,10 +777,18 @@ def _same_sections(old: tuple[Section, ...], new: list[Section]) -> bool:
     return [(s.heading_path, s.body) for s in old] == [(s.heading_path, s.body) for s in new]
 
 
-def _moved(entry: NoteEntry, source: str, sections: list[Section], analyzer: Analyzer) -> NoteEntry:
-    """Same bytes under a new name: the sections move, only the path-derived tokens change."""
+def _moved(
+    entry: NoteEntry,
+    found: Found,
+    sections: list[Section],
+    analyzer: Analyzer,
+    tables: Tables,
+    weights: Weights,
+) -> NoteEntry:
+    """Same bytes under a new name: the sections move, only the file-name tokens change (recounted)."""
     from bot.tokens.sections import source_words
 
-    words = tuple(analyzer.tokenize(source_words(source)))
-    toks = tuple(SectionTokens(t.title, t.path, t.body, words) for t in entry.tokens)
-    return NoteEntry(source, entry.digest, tuple(sections), toks)
+    words = tuple(analyzer.tokenize(source_words(found.source)))
+    toks = [SectionTokens(t.title, t.path, t.body, words) for t in entry.tokens(tables.morph)]
+    secs = tuple(sections)
+    return _entry(found, normalize_note(found.text or ""), secs, toks, tables, weights)

@@ -72,9 +72,14 @@ def _front_matter_title(tokens: list[Token]) -> str:
     return ""
 
 
+def normalize_note(text: str) -> str:
+    """The text sections are cut from: every Section.text is a span of it."""
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse_sections(text: str, source: str) -> list[Section]:
     """Split one note into sections. A heading with no body and no sub-headings is dropped."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = normalize_note(text)
     tokens = _parser().parse(text)
     lines = text.split("\n")
     doc_title = _front_matter_title(tokens)

@@ -1,0 +1,121 @@
+"""Documents as bags of term ids: what an index is counted from, kept so that it need not be counted again.
+
+A `Terms` table gives every term string a small integer for good; `Bags` holds documents as rows of
+(term id, count), doc-major, in the order each term first occurs in its document (rank_bm25's dict order).
+A reindex of one changed file counts that file's sections only and concatenates the other files' rows as
+they were (index/store.py); index/bm25.py turns any Bags into BM25 postings with numpy, no Python loop
+over tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+import numpy as np
+
+_SEP = "\x00"  # never inside a token: control characters become spaces before tokenizing
+
+
+class Terms:
+    """An append-only table term -> id. Ids never change, so rows counted earlier stay valid."""
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        self.words: list[str] = list(words)
+        self.index: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        if len(self.index) != len(self.words):
+            raise ValueError("repeated terms")
+        self._lock = threading.Lock()  # a rebuild interns while the serving engine may read
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def intern(self, docs: Iterable[Iterable[str]]) -> list[list[int]]:
+        """The ids of every token, adding new terms at the end."""
+        with self._lock:
+            add, index = self.index.setdefault, self.index
+            before = len(index)
+            out = [[add(w, len(index)) for w in doc] for doc in docs]
+            self.words.extend(islice(index, before, None))
+        return out
+
+    def decode(self, ids: np.ndarray) -> tuple[str, ...]:
+        words = self.words
+        return tuple(words[i] for i in ids.tolist())
+
+    def to_array(self, count: int) -> np.ndarray:
+        """The first `count` terms (an index covers the table as it was when it was built)."""
+        return np.frombuffer(_SEP.join(self.words[:count]).encode(), dtype=np.uint8)
+
+    @classmethod
+    def from_array(cls, blob: np.ndarray, count: int) -> Terms:
+        words = blob.tobytes().decode().split(_SEP) if count else []
+        if len(words) != count:
+            raise ValueError(f"term table holds {len(words)} terms, expected {count}")
+        return cls(words)
+
+
+@dataclass(frozen=True)
+class Bags:
+    """Doc-major counts: row d is ids[indptr[d]:indptr[d + 1]] with tfs alike."""
+
+    indptr: np.ndarray  # int64, n_docs + 1
+    ids: np.ndarray  # int32 term ids (a Terms table's)
+    tfs: np.ndarray  # int32 counts, all >= 1
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.indptr) - 1
+
+    def lengths(self) -> np.ndarray:
+        """Tokens per document (rank_bm25's len(document))."""
+        cum = np.zeros(len(self.tfs) + 1, dtype=np.int64)
+        np.cumsum(self.tfs, out=cum[1:])
+        return cum[self.indptr[1:]] - cum[self.indptr[:-1]]
+
+    def rows(self, lo: int, hi: int) -> Bags:
+        a, b = int(self.indptr[lo]), int(self.indptr[hi])
+        return Bags(self.indptr[lo : hi + 1] - a, self.ids[a:b], self.tfs[a:b])
+
+    @classmethod
+    def count(cls, docs: Iterable[Sequence[str]], terms: Terms) -> Bags:
+        ids: list[int] = []
+        tfs: list[int] = []
+        sizes: list[int] = []
+        with terms._lock:
+            add, index = terms.index.setdefault, terms.index
+            before = len(index)
+            for doc in docs:
+                freqs = Counter(doc)  # counted in C; first-occurrence order like rank_bm25's dict
+                ids.extend([add(w, len(index)) for w in freqs])
+                tfs.extend(freqs.values())
+                sizes.append(len(freqs))
+            terms.words.extend(islice(index, before, None))
+        indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        return cls(indptr, np.asarray(ids, dtype=np.int32), np.asarray(tfs, dtype=np.int32))
+
+    @classmethod
+    def concat(cls, parts: Sequence[Bags]) -> Bags:
+        if not parts:
+            return cls(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
+        if len(parts) == 1:
+            return parts[0]
+        starts = np.cumsum([0] + [len(p.ids) for p in parts[:-1]])
+        indptr = np.concatenate([[0]] + [p.indptr[1:] + s for p, s in zip(parts, starts, strict=True)])
+        return cls(
+            indptr.astype(np.int64),
+            np.concatenate([p.ids for p in parts]),
+            np.concatenate([p.tfs for p in parts]),
+        )
+
+
+def first_seen(ids: np.ndarray) -> np.ndarray:
+    """The distinct ids of a sequence in the order they first appear."""
+    if not len(ids):
+        return np.zeros(0, dtype=np.int32)
+    _, first = np.unique(ids, return_index=True)
+    return ids[np.sort(first)].astype(np.int32, copy=False)
