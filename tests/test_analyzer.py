@@ -220,3 +220,23 @@ def test_undecodable_dictionary_file_is_a_warning(tmp_path: Path) -> None:
     (folder / "_dictionary" / "aliases.txt").write_bytes(b"\xff\xfe\x00bad")
     lex = load_lexicon(folder)
     assert any(w.startswith("aliases.txt") for w in lex.warnings)
+
+
+def test_normalize_turns_every_control_character_into_a_space() -> None:
+    """The one-regex fast path equals the per-character definition (category C* -> space) on random text,
+    with and without characters outside the BMP."""
+    import random
+    import unicodedata
+
+    from bot.tokens.analyzer import _normalize
+
+    def by_char(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text)
+        return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+
+    rng = random.Random(3)
+    for n in range(500):
+        top = 0x10FFFF if n % 5 == 0 else 0xFFFF
+        text = "".join(chr(rng.randrange(0, top)) for _ in range(40))
+        assert _normalize(text) == by_char(text), repr(text)
+    assert _normalize("도커\x00설치\u200b끝\x1f") == "도커 설치 끝 "

@@ -19,7 +19,7 @@ from bot.index.bm25 import BM25Params
 from bot.index.build import SearchIndex, Weights
 from bot.index.grams import hangul_bigrams
 from bot.index.store import NoteEntry
-from bot.notes.install import InstallSnippet, find_install_snippets, lookup
+from bot.notes.install import InstallSnippet, choose_snippets, lookup
 from bot.notes.section import Section
 from bot.text import clip
 from bot.tokens.analyzer import Analyzer
@@ -107,7 +107,8 @@ class Engine:
         started: float,
         retokenized: int,
     ) -> Engine:
-        snippets = find_install_snippets(index.sections, analyzer.lexicon.distros)
+        distros = analyzer.lexicon.distros
+        snippets = choose_snippets([found for e in entries.values() for found in e.snippets(distros)])
         report = BuildReport(
             len(entries),
             len(index.sections),

@@ -119,3 +119,12 @@ def first_seen(ids: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int32)
     _, first = np.unique(ids, return_index=True)
     return ids[np.sort(first)].astype(np.int32, copy=False)
+
+
+def merge_first_seen(parts: Sequence[np.ndarray], n_terms: int) -> np.ndarray:
+    """first_seen of the parts one after another, without sorting them all (ids below n_terms)."""
+    ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    first = np.full(n_terms, len(ids), dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
+    held = np.flatnonzero(first < len(ids))
+    return held[np.argsort(first[held])].astype(np.int32)

@@ -108,14 +108,18 @@ class SparseBM25:
         if nnz:
             from scipy import sparse  # the transpose, in C (not needed to load a saved index)
 
-            # Transposing positions, not counts: each posting keeps where it stood in the doc-major rows,
-            # which gives the counts and rank_bm25's term order (first occurrence in the corpus) below.
-            pos = np.arange(nnz, dtype=np.int64)
-            t = sparse.csr_matrix((pos, bags.ids, bags.indptr), shape=(n, v)).tocsc()
+            if order is None:
+                # Transposing positions, not counts: each posting keeps where it stood in the doc-major
+                # rows, which gives the counts and rank_bm25's term order (first occurrence) below.
+                pos = np.arange(nnz, dtype=np.int64)
+                t = sparse.csr_matrix((pos, bags.ids, bags.indptr), shape=(n, v)).tocsc()
+                self.tf = bags.tfs[t.data]
+                first = t.data[t.indptr[:-1][np.diff(t.indptr) > 0]]
+            else:
+                t = sparse.csr_matrix((bags.tfs, bags.ids, bags.indptr), shape=(n, v)).tocsc()
+                self.tf = t.data
             self.indptr = t.indptr.astype(np.int64, copy=False)
             self.docs = t.indices.astype(np.int32, copy=False)
-            self.tf = bags.tfs[t.data]
-            first = t.data[t.indptr[:-1][np.diff(t.indptr) > 0]]
         else:
             self.indptr = np.zeros(v + 1, dtype=np.int64)
             self.docs = np.zeros(0, dtype=np.int32)

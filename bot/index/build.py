@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.index.bags import Bags, Terms, first_seen
+from bot.index.bags import Bags, Terms, first_seen, merge_first_seen
 from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.grams import gram_documents
 from bot.notes.section import Section
@@ -125,7 +125,7 @@ class SearchIndex:
 
         def view(bags: list[Bags], seen: list[np.ndarray], terms: Terms) -> SparseBM25:
             # The corpus's first-occurrence order of terms (rank_bm25 sums IDFs in it) from the files'.
-            return SparseBM25.fit(Bags.concat(bags), terms, params, first_seen(np.concatenate(seen)))
+            return SparseBM25.fit(Bags.concat(bags), terms, params, merge_first_seen(seen, len(terms)))
 
         return cls(
             sections,

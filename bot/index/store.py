@@ -35,7 +35,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,7 @@ from bot.index.bags import Bags, Terms
 from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.build import Counts, SearchIndex, SectionTokens, Tables, Weights, count_file
 from bot.notes.files import MAX_FILE_BYTES, discover, missing_folder_message, read_note
+from bot.notes.install import InstallSnippet, section_snippets
 from bot.notes.markdown import normalize_note, parse_sections
 from bot.notes.section import Section
 from bot.tokens.lexicon import Lexicon, load_lexicon
@@ -96,6 +97,20 @@ class NoteEntry:
     weights: Weights  # what seen/bags were counted with
     seen: tuple[np.ndarray, np.ndarray]  # both views' terms in first-occurrence order
     bags: tuple[Bags, Bags] | None = None
+    # Worked out once per entry, not on every save or reindex of the other files:
+    _record: _Record | None = field(default=None, init=False, repr=False)
+    _snippets: tuple[Any, list[list[InstallSnippet]]] | None = field(default=None, init=False, repr=False)
+
+    def record(self) -> _Record:
+        if self._record is None:
+            self._record = _Record.of(self)
+        return self._record
+
+    def snippets(self, distros: tuple[tuple[str, tuple[str, ...]], ...]) -> list[list[InstallSnippet]]:
+        """Install snippets per section of this file (see notes/install.py), for this distro list."""
+        if self._snippets is None or self._snippets[0] != distros:
+            self._snippets = (distros, [section_snippets(s, distros) for s in self.sections])
+        return self._snippets[1]
 
     def tokens(self, terms: Terms) -> list[SectionTokens]:
         ids, b = self.token_ids, self.token_bounds.tolist()
@@ -112,6 +127,32 @@ class NoteEntry:
         """Same size and mtime as when hashed, and not modified around that moment (git's "racy" rule)."""
         s, m, read = self.stamp
         return (s, m) == (size, mtime_ns) and m + RACY_NS < read
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One entry as the saved file stores it."""
+
+    meta: str  # its JSON object in the file list
+    spans: np.ndarray  # int64 (sections, 2): each section's text as a span of the note
+    bodies: str  # the sections' bodies, joined
+    body_sizes: np.ndarray  # int64 characters per body
+
+    @classmethod
+    def of(cls, e: NoteEntry) -> _Record:
+        meta = {
+            "source": e.source,
+            "digest": e.digest,
+            "stamp": list(e.stamp),
+            "sections": [[s.line, s.level, list(s.heading_path)] for s in e.sections],
+        }
+        spans = np.asarray([_span(e.note, s.text) for s in e.sections], dtype=np.int64).reshape(-1, 2)
+        return cls(
+            json.dumps(meta, ensure_ascii=False),
+            spans,
+            "".join(s.body for s in e.sections),
+            np.asarray([len(s.body) for s in e.sections], dtype=np.int64),
+        )
 
 
 @dataclass(frozen=True)
@@ -216,10 +257,10 @@ def scan_notes(folder: Path, known: dict[str, NoteEntry] | None = None) -> Scan:
     known = known or {}
     notes: list[Found] = []
     warnings: list[str] = []
+    base = str(folder)
     for source in discover(folder):
-        path = folder / source
         try:
-            st = path.stat()
+            st = os.stat(os.path.join(base, source))  # plain strings: thousands of files per reindex
         except OSError as err:  # a dangling symlink, a file deleted since the listing
             warnings.append(f"{source}: skipped, cannot read ({err.strerror or type(err).__name__})")
             continue
@@ -523,7 +564,7 @@ def _utf8(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer("".join(parts).encode(), dtype=np.uint8), bounds
 
 
-def _bounds(sizes: list[int]) -> np.ndarray:
+def _bounds(sizes: list[int] | np.ndarray) -> np.ndarray:
     out = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=out[1:])
     return out
@@ -531,6 +572,7 @@ def _bounds(sizes: list[int]) -> np.ndarray:
 
 def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]:
     idx, entries = engine.index, list(engine.entries.values())
+    records = [e.record() for e in entries]
     meta = {
         "format": FORMAT,
         "folder": str(folder),
@@ -542,27 +584,23 @@ def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]
             name: {"terms": len(bm.indptr) - 1, "variant": bm.params.variant}
             for name, bm in (("morph", idx.bm25), ("grams", idx.grams))
         },
-        "files": [
-            {
-                "source": e.source,
-                "digest": e.digest,
-                "stamp": list(e.stamp),
-                "sections": [[s.line, s.level, list(s.heading_path)] for s in e.sections],
-            }
-            for e in entries
-        ],
     }
+    head = json.dumps(meta, ensure_ascii=False)[:-1]  # the file list joins the entries' own JSON
+    payload = f'{head}, "files": [{", ".join(r.meta for r in records)}]}}'.encode()
     notes, note_bounds = _utf8([e.note for e in entries])
-    bodies, body_bounds = _utf8([s.body for e in entries for s in e.sections])
-    spans = [_span(e.note, s.text) for e in entries for s in e.sections]
+    tok_sizes = [e.token_bounds[-1] for e in entries]
+    tok_offsets = np.cumsum([0, *tok_sizes])
     arrays: dict[str, np.ndarray] = {
         "notes": notes,
         "note_bounds": note_bounds,
-        "spans": np.asarray(spans, dtype=np.int64).reshape(-1, 2),
-        "bodies": bodies,
-        "body_bounds": body_bounds,
+        "spans": np.concatenate([r.spans for r in records]),
+        "bodies": np.frombuffer("".join(r.bodies for r in records).encode(), dtype=np.uint8),
+        "body_bounds": _bounds(np.concatenate([r.body_sizes for r in records])),
         "tok_ids": np.concatenate([e.token_ids for e in entries]).astype(np.int32, copy=False),
-        "tok_bounds": _bounds([int(d) for e in entries for d in np.diff(e.token_bounds).tolist()]),
+        "tok_bounds": np.concatenate(
+            [e.token_bounds[:-1] + off for e, off in zip(entries, tok_offsets, strict=False)]
+            + [tok_offsets[-1:]]
+        ).astype(np.int64),
     }
     for v, (name, bm) in enumerate((("morph", idx.bm25), ("grams", idx.grams))):
         seen = [e.seen[v] for e in entries]
@@ -570,13 +608,22 @@ def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]
             f"{name}_terms": bm.terms.to_array(len(bm.indptr) - 1),
             f"{name}_indptr": bm.indptr,
             f"{name}_docs": bm.docs,
-            f"{name}_tf": bm.tf,
+            f"{name}_tf": _narrow(bm.tf),
             f"{name}_lengths": bm.lengths,
             f"{name}_idf": bm.idf,
             f"{name}_seen": np.concatenate(seen).astype(np.int32, copy=False),
             f"{name}_seen_bounds": _bounds([len(x) for x in seen]),
         }
-    return json.dumps(meta, ensure_ascii=False).encode(), arrays
+    return payload, arrays
+
+
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    """Counts in the smallest unsigned type that holds them (most are below 256): less to write and read."""
+    top = int(counts.max()) if len(counts) else 0
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return counts.astype(dtype, copy=False)
+    return counts
 
 
 def _span(note: str, text: str) -> tuple[int, int]:

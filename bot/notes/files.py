@@ -37,12 +37,13 @@ def discover(folder: Path) -> list[str]:
     if not folder.is_dir():
         raise KnowledgeError(missing_folder_message(folder))
     found = []
-    for root, dirs, files in os.walk(folder):
-        top = Path(root) == folder
+    base = str(folder)
+    for root, dirs, files in os.walk(base):
+        top = root == base
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d == DICTIONARY_DIR))
-        for name in files:
-            if name.lower().endswith(".md") and not name.startswith("."):
-                found.append((Path(root) / name).relative_to(folder).as_posix())
+        prefix = "" if top else os.path.relpath(root, base).replace(os.sep, "/") + "/"
+        notes = (n for n in files if n.lower().endswith(".md") and not n.startswith("."))
+        found.extend(prefix + name for name in notes)
     return sorted(found)
 
 

