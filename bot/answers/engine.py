@@ -69,14 +69,13 @@ class Engine:
         self,
         index: SearchIndex,
         analyzer: Analyzer,
-        snippets: list[InstallSnippet],
         tuning: Tuning,
         report: BuildReport,
         entries: dict[str, NoteEntry],
     ) -> None:
         self.index = index
         self.analyzer = analyzer
-        self.snippets = snippets
+        self._snippets: list[InstallSnippet] | None = None
         self.tuning = tuning
         self.report = report
         self.entries = entries  # per note file: what the next incremental reindex may reuse
@@ -107,8 +106,6 @@ class Engine:
         started: float,
         retokenized: int,
     ) -> Engine:
-        distros = analyzer.lexicon.distros
-        snippets = choose_snippets([found for e in entries.values() for found in e.snippets(distros)])
         report = BuildReport(
             len(entries),
             len(index.sections),
@@ -116,7 +113,16 @@ class Engine:
             tuple(warnings),
             round(time.perf_counter() - started, 3),
         )
-        return cls(index, analyzer, snippets, tuning, report, entries)
+        return cls(index, analyzer, tuning, report, entries)
+
+    @property
+    def snippets(self) -> list[InstallSnippet]:
+        """Install snippets per distro (worked out on first use: a question never needs them)."""
+        if self._snippets is None:
+            distros = self.analyzer.lexicon.distros
+            per_section = [found for e in self.entries.values() for found in e.snippets(distros)]
+            self._snippets = choose_snippets(per_section)
+        return self._snippets
 
     # -- questions ---------------------------------------------------------------------------------
     def question_tokens(self, question: str) -> list[str]:
@@ -153,7 +159,7 @@ class Engine:
     def warm_up(self) -> None:
         """Pay the one-time costs (Kiwi's lazy model load, the typo table) before the first question."""
         self.analyzer.warm_up()
-        _ = self.repair
+        _ = self.repair, self.snippets
         self.examples()
         if self.tuning.generality:
             generality.load()

@@ -65,26 +65,22 @@ class Bags:
     indptr: np.ndarray  # int64, n_docs + 1
     ids: np.ndarray  # int32 term ids (a Terms table's)
     tfs: np.ndarray  # int32 counts, all >= 1
+    lengths: np.ndarray  # int64 tokens per document (rank_bm25's len(document)), the sum of its row
 
     @property
     def n_docs(self) -> int:
         return len(self.indptr) - 1
 
-    def lengths(self) -> np.ndarray:
-        """Tokens per document (rank_bm25's len(document))."""
-        cum = np.zeros(len(self.tfs) + 1, dtype=np.int64)
-        np.cumsum(self.tfs, out=cum[1:])
-        return cum[self.indptr[1:]] - cum[self.indptr[:-1]]
-
     def rows(self, lo: int, hi: int) -> Bags:
         a, b = int(self.indptr[lo]), int(self.indptr[hi])
-        return Bags(self.indptr[lo : hi + 1] - a, self.ids[a:b], self.tfs[a:b])
+        return Bags(self.indptr[lo : hi + 1] - a, self.ids[a:b], self.tfs[a:b], self.lengths[lo:hi])
 
     @classmethod
     def count(cls, docs: Iterable[Sequence[str]], terms: Terms) -> Bags:
         ids: list[int] = []
         tfs: list[int] = []
         sizes: list[int] = []
+        lengths: list[int] = []
         with terms._lock:
             add, index = terms.index.setdefault, terms.index
             before = len(index)
@@ -93,15 +89,22 @@ class Bags:
                 ids.extend([add(w, len(index)) for w in freqs])
                 tfs.extend(freqs.values())
                 sizes.append(len(freqs))
+                lengths.append(len(doc))
             terms.words.extend(islice(index, before, None))
         indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=indptr[1:])
-        return cls(indptr, np.asarray(ids, dtype=np.int32), np.asarray(tfs, dtype=np.int32))
+        return cls(
+            indptr,
+            np.asarray(ids, dtype=np.int32),
+            np.asarray(tfs, dtype=np.int32),
+            np.asarray(lengths, dtype=np.int64),
+        )
 
     @classmethod
     def concat(cls, parts: Sequence[Bags]) -> Bags:
         if not parts:
-            return cls(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
+            none = np.zeros(0, dtype=np.int32)
+            return cls(np.zeros(1, dtype=np.int64), none, none, np.zeros(0, dtype=np.int64))
         if len(parts) == 1:
             return parts[0]
         starts = np.cumsum([0] + [len(p.ids) for p in parts[:-1]])
@@ -110,6 +113,7 @@ class Bags:
             indptr.astype(np.int64),
             np.concatenate([p.ids for p in parts]),
             np.concatenate([p.tfs for p in parts]),
+            np.concatenate([p.lengths for p in parts]),
         )
 
 

@@ -104,7 +104,7 @@ class SparseBM25:
     def _assemble(self, bags: Bags, terms: Terms, params: BM25Params, order: np.ndarray | None) -> None:
         self.params, self.terms = params, terms
         n, v, nnz = bags.n_docs, len(terms), len(bags.ids)
-        self.lengths = bags.lengths()
+        self.lengths = bags.lengths
         if nnz:
             from scipy import sparse  # the transpose, in C (not needed to load a saved index)
 

@@ -34,6 +34,7 @@ import stat
 import threading
 import time
 import weakref
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
@@ -131,11 +132,13 @@ class NoteEntry:
 
 @dataclass(frozen=True)
 class _Record:
-    """One entry as the saved file stores it."""
+    """One entry as the saved file stores it (UTF-8 ready: a save only joins bytes)."""
 
     meta: str  # its JSON object in the file list
+    note: bytes  # the note, UTF-8
+    note_chars: int
     spans: np.ndarray  # int64 (sections, 2): each section's text as a span of the note
-    bodies: str  # the sections' bodies, joined
+    bodies: bytes  # the sections' bodies, joined, UTF-8
     body_sizes: np.ndarray  # int64 characters per body
 
     @classmethod
@@ -149,8 +152,10 @@ class _Record:
         spans = np.asarray([_span(e.note, s.text) for s in e.sections], dtype=np.int64).reshape(-1, 2)
         return cls(
             json.dumps(meta, ensure_ascii=False),
+            e.note.encode(),
+            len(e.note),
             spans,
-            "".join(s.body for s in e.sections),
+            "".join(s.body for s in e.sections).encode(),
             np.asarray([len(s.body) for s in e.sections], dtype=np.int64),
         )
 
@@ -548,20 +553,13 @@ _ARRAY_NAMES = {
 
 
 def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
-    """sha256 over the metadata and every array (name, dtype, shape, bytes)."""
+    """sha256 over the metadata and every array's name, dtype, shape and CRC-32 (CRC runs at memory speed;
+    this is to catch damage and hand edits, not an attacker)."""
     h = hashlib.sha256(payload)
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.data)
+        h.update(f"{name}:{a.dtype.str}:{a.shape}:{zlib.crc32(a.data):08x}".encode())
     return h.hexdigest()
-
-
-def _utf8(parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(one UTF-8 blob, character offsets of each part)."""
-    bounds = np.zeros(len(parts) + 1, dtype=np.int64)
-    np.cumsum([len(p) for p in parts], out=bounds[1:])
-    return np.frombuffer("".join(parts).encode(), dtype=np.uint8), bounds
 
 
 def _bounds(sizes: list[int] | np.ndarray) -> np.ndarray:
@@ -587,14 +585,13 @@ def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]
     }
     head = json.dumps(meta, ensure_ascii=False)[:-1]  # the file list joins the entries' own JSON
     payload = f'{head}, "files": [{", ".join(r.meta for r in records)}]}}'.encode()
-    notes, note_bounds = _utf8([e.note for e in entries])
     tok_sizes = [e.token_bounds[-1] for e in entries]
     tok_offsets = np.cumsum([0, *tok_sizes])
     arrays: dict[str, np.ndarray] = {
-        "notes": notes,
-        "note_bounds": note_bounds,
+        "notes": np.frombuffer(b"".join(r.note for r in records), dtype=np.uint8),
+        "note_bounds": _bounds([r.note_chars for r in records]),
         "spans": np.concatenate([r.spans for r in records]),
-        "bodies": np.frombuffer("".join(r.bodies for r in records).encode(), dtype=np.uint8),
+        "bodies": np.frombuffer(b"".join(r.bodies for r in records), dtype=np.uint8),
         "body_bounds": _bounds(np.concatenate([r.body_sizes for r in records])),
         "tok_ids": np.concatenate([e.token_ids for e in entries]).astype(np.int32, copy=False),
         "tok_bounds": np.concatenate(
@@ -797,7 +794,7 @@ def _doc_major(bm: SparseBM25) -> Bags:
 
     n, v = bm.n_docs, len(bm.indptr) - 1  # the table may have grown since (new files' terms)
     m = sparse.csc_matrix((bm.tf, bm.docs, bm.indptr), shape=(n, v)).tocsr()
-    return Bags(m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data.astype(np.int32))
+    return Bags(m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data.astype(np.int32), bm.lengths)
 
 
 def _alive(pid: int) -> bool:
