@@ -86,7 +86,7 @@ def test_index_records_what_it_was_built_from(built):
     assert set(meta["built_from"]) == {"kiwipiepy", "dictionary", "code"}
     assert meta["built_from"]["dictionary"] == store_mod.token_key(engine.analyzer.lexicon)
     assert json.loads(meta["tuning"])["bm25"]["k1"] == 1.5
-    assert {f["source"]: f["digest"] for f in meta["files"]} == {
+    assert {source: digest for source, digest, *_ in meta["files"]} == {
         e.source: e.digest for e in engine.entries.values()
     }
 
@@ -120,7 +120,7 @@ def _edited_meta(path: Path, _other: Path) -> None:
     with np.load(path, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     meta = json.loads(arrays["meta"].tobytes().decode())
-    meta["files"][0]["sections"][0][2] = ["가짜 제목"]
+    meta["files"][0][1] = "0" * 64  # another digest
     arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
     with open(path, "wb") as fh:
         np.savez(fh, **arrays)
@@ -427,3 +427,17 @@ def test_an_edit_in_the_same_second_as_the_read_is_still_seen(built):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # as if the edit fell in the same clock tick
     new = store.rebuild(Tuning(), engine)
     assert new.report.retokenized == 1 and top_source(new, "자두") == "n002.md"
+
+
+def test_a_restart_makes_sections_only_when_used(built, analyzer):
+    store, engine = built
+    again = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning(), analyzer=analyzer)
+    assert all(e._sections is None for e in again.entries.values())  # nothing built at start-up
+    secs, want = again.index.sections, list(engine.index.sections)
+    assert len(secs) == len(want)
+    assert secs[-1] == want[-1] and secs[1:3] == want[1:3]  # builds only those files
+    assert sum(e._sections is not None for e in again.entries.values()) < len(again.entries)
+    assert list(secs) == want and [secs[i] for i in range(len(want))] == want
+    with pytest.raises(IndexError):
+        secs[len(want)]
+    assert top_source(again, "바나나 특징") == "n001.md"

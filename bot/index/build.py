@@ -103,7 +103,7 @@ def count_file(
 
 @dataclass
 class SearchIndex:
-    sections: list[Section]
+    sections: Sequence[Section]  # in file order (index/store.py: a SectionList, made per file on use)
     bm25: SparseBM25  # over morpheme tokens
     grams: SparseBM25  # over Hangul bigrams (index/grams.py)
     weights: Weights
@@ -115,7 +115,7 @@ class SearchIndex:
     @classmethod
     def assemble(
         cls,
-        sections: list[Section],
+        sections: Sequence[Section],
         counts: Sequence[Counts],
         tables: Tables,
         weights: Weights,

@@ -20,6 +20,7 @@ something has to be tokenized.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import hashlib
@@ -35,11 +36,11 @@ import threading
 import time
 import weakref
 import zlib
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
     from bot.tokens.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
-FORMAT = 4
+FORMAT = 5
 Progress = Callable[[int, int], None]
 # The code that decides what lands in the index: a change to any of it makes a saved index stale.
 PIPELINE_MODULES = (
@@ -80,32 +81,55 @@ PIPELINE_MODULES = (
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being read may change again unseen: re-hash it
 
 
-@dataclass(eq=False)
 class NoteEntry:
     """What one note file contributes to the index, kept so that an unchanged file costs nothing.
 
-    Tokens are ids in the index's morpheme table (decoded only when a file must be recounted); `bags`, the
-    file's counted rows, are derived from the saved postings on the first reindex after a restart.
+    Its sections are stored as one `_Record` (UTF-8 and int arrays, what the saved file holds) and become
+    Section objects on first use: a cold start answers without building 100k of them. Tokens are ids in
+    the index's morpheme table (decoded only when a file must be recounted); `bags`, the file's counted
+    rows, are cut from the saved postings on the first reindex after a restart.
     """
 
-    source: str
-    digest: str
-    stamp: tuple[int, int, int]  # size, mtime_ns, and when it was read (time_ns)
-    note: str  # the note's text; every section's text is a span of it
-    sections: tuple[Section, ...]
-    token_ids: np.ndarray  # int32, every section's title, path, body and file-name tokens in a row
-    token_bounds: np.ndarray  # int64, 4 * len(sections) + 1 offsets into token_ids
-    weights: Weights  # what seen/bags were counted with
-    seen: tuple[np.ndarray, np.ndarray]  # both views' terms in first-occurrence order
-    bags: tuple[Bags, Bags] | None = None
-    # Worked out once per entry, not on every save or reindex of the other files:
-    _record: _Record | None = field(default=None, init=False, repr=False)
-    _snippets: tuple[Any, list[list[InstallSnippet]]] | None = field(default=None, init=False, repr=False)
+    def __init__(
+        self,
+        source: str,
+        digest: str,
+        stamp: tuple[int, int, int],  # size, mtime_ns, and when it was read (time_ns)
+        record: _Record,
+        token_ids: np.ndarray,  # int32, every section's title, path, body and file-name tokens in a row
+        token_bounds: np.ndarray,  # int64, 4 * sections + 1 offsets into token_ids
+        weights: Weights,  # what seen and bags were counted with
+        seen: tuple[np.ndarray, np.ndarray],  # both views' terms in first-occurrence order
+        bags: tuple[Bags, Bags] | None = None,
+        sections: tuple[Section, ...] | None = None,
+    ) -> None:
+        self.source, self.digest, self.stamp = source, digest, stamp
+        self.record, self.token_ids, self.token_bounds = record, token_ids, token_bounds
+        self.weights, self.seen, self.bags = weights, seen, bags
+        self.n_sections = len(record.lines)
+        self._sections = sections
+        self._snippets: tuple[Any, list[list[InstallSnippet]]] | None = None
 
-    def record(self) -> _Record:
-        if self._record is None:
-            self._record = _Record.of(self)
-        return self._record
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        if self._sections is None:
+            self._sections = self.record.sections(self.source)
+        return self._sections
+
+    def with_stamp(self, stamp: tuple[int, int, int]) -> NoteEntry:
+        """The same file touched (mtime changed, same bytes)."""
+        return NoteEntry(
+            self.source,
+            self.digest,
+            stamp,
+            self.record,
+            self.token_ids,
+            self.token_bounds,
+            self.weights,
+            self.seen,
+            self.bags,
+            self._sections,
+        )
 
     def snippets(self, distros: tuple[tuple[str, tuple[str, ...]], ...]) -> list[list[InstallSnippet]]:
         """Install snippets per section of this file (see notes/install.py), for this distro list."""
@@ -117,7 +141,7 @@ class NoteEntry:
         ids, b = self.token_ids, self.token_bounds.tolist()
         return [
             SectionTokens(*(terms.decode(ids[b[4 * i + k] : b[4 * i + k + 1]]) for k in range(4)))
-            for i in range(len(self.sections))
+            for i in range(self.n_sections)
         ]
 
     def counts(self) -> Counts:
@@ -132,32 +156,77 @@ class NoteEntry:
 
 @dataclass(frozen=True)
 class _Record:
-    """One entry as the saved file stores it (UTF-8 ready: a save only joins bytes)."""
+    """One file's sections as the saved file stores them: three UTF-8 texts and int arrays."""
 
-    meta: str  # its JSON object in the file list
-    note: bytes  # the note, UTF-8
-    note_chars: int
-    spans: np.ndarray  # int64 (sections, 2): each section's text as a span of the note
-    bodies: bytes  # the sections' bodies, joined, UTF-8
+    note: bytes  # the note; every section's text is a span of it
+    bodies: bytes  # the sections' bodies, one after another
+    titles: bytes  # every section's heading path items, one after another
+    lines: np.ndarray  # int64 per section
+    levels: np.ndarray  # int64 per section
+    spans: np.ndarray  # int64 (sections, 2): the text's span in the note, in characters
     body_sizes: np.ndarray  # int64 characters per body
+    path_lens: np.ndarray  # int64 heading path items per section
+    title_sizes: np.ndarray  # int64 characters per heading path item
 
     @classmethod
-    def of(cls, e: NoteEntry) -> _Record:
-        meta = {
-            "source": e.source,
-            "digest": e.digest,
-            "stamp": list(e.stamp),
-            "sections": [[s.line, s.level, list(s.heading_path)] for s in e.sections],
-        }
-        spans = np.asarray([_span(e.note, s.text) for s in e.sections], dtype=np.int64).reshape(-1, 2)
+    def of(cls, note: str, sections: Sequence[Section]) -> _Record:
+        items = [t for s in sections for t in s.heading_path]
         return cls(
-            json.dumps(meta, ensure_ascii=False),
-            e.note.encode(),
-            len(e.note),
-            spans,
-            "".join(s.body for s in e.sections).encode(),
-            np.asarray([len(s.body) for s in e.sections], dtype=np.int64),
+            note.encode(),
+            "".join(s.body for s in sections).encode(),
+            "".join(items).encode(),
+            np.asarray([s.line for s in sections], dtype=np.int64),
+            np.asarray([s.level for s in sections], dtype=np.int64),
+            np.asarray([_span(note, s.text) for s in sections], dtype=np.int64).reshape(-1, 2),
+            np.asarray([len(s.body) for s in sections], dtype=np.int64),
+            np.asarray([len(s.heading_path) for s in sections], dtype=np.int64),
+            np.asarray([len(t) for t in items], dtype=np.int64),
         )
+
+    def sections(self, source: str) -> tuple[Section, ...]:
+        note, bodies, titles = self.note.decode(), self.bodies.decode(), self.titles.decode()
+        tb, bb = _cum(self.title_sizes), _cum(self.body_sizes)
+        pb = _cum(self.path_lens)
+        out = []
+        for i, (line, level, (a, b)) in enumerate(
+            zip(self.lines.tolist(), self.levels.tolist(), self.spans.tolist(), strict=True)
+        ):
+            path = tuple(titles[tb[k] : tb[k + 1]] for k in range(pb[i], pb[i + 1]))
+            out.append(Section(source, line, path, level, note[a:b], bodies[bb[i] : bb[i + 1]]))
+        return tuple(out)
+
+
+def _cum(sizes: np.ndarray) -> list[int]:
+    return [0, *np.cumsum(sizes).tolist()]
+
+
+class SectionList(Sequence[Section]):
+    """Every section of the index in file order, each file's made on first use."""
+
+    def __init__(self, entries: Sequence[NoteEntry]) -> None:
+        self._entries = list(entries)
+        self._starts = _cum(np.asarray([e.n_sections for e in self._entries], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, i: int) -> Section: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Section]: ...
+    def __getitem__(self, i: int | slice) -> Section | list[Section]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("section index out of range")
+        f = bisect.bisect_right(self._starts, i) - 1
+        return self._entries[f].sections[i - self._starts[f]]
+
+    def __iter__(self) -> Iterator[Section]:
+        for e in self._entries:
+            yield from e.sections
 
 
 @dataclass(frozen=True)
@@ -418,7 +487,7 @@ class IndexStore:
             source = found.source
             hit = cached.get(source)
             if hit is not None and hit.digest == found.digest:
-                entries[source] = hit if hit.stamp == found.stamp else replace(hit, stamp=found.stamp)
+                entries[source] = hit if hit.stamp == found.stamp else hit.with_stamp(found.stamp)
                 continue
             assert found.text is not None  # only a file already indexed under this name is not read
             try:
@@ -439,7 +508,7 @@ class IndexStore:
             pos += len(secs)
             entries[found.source] = _entry(found, note, tuple(secs), toks, tables, weights)
         entries = dict(sorted(entries.items()))
-        sections = [s for e in entries.values() for s in e.sections]
+        sections = SectionList(list(entries.values()))
         if not sections:
             self._nothing_to_index(warnings)
         unchanged = saved.index is not None and not todo and list(entries) == list(cached)
@@ -513,18 +582,21 @@ class IndexStore:
     def _read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
         assert self.path is not None
         with np.load(self.path, allow_pickle=False) as z:
+            payload = z["meta"].tobytes()
+            meta: dict[str, Any] = json.loads(payload.decode())
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                log.info("index cache %s is in another format; rebuilding", self.path)
+                return Saved({}, None, None)
+            if meta.get("folder") != str(self.folder):
+                log.info("index cache %s is for another folder; rebuilding", self.path)
+                return Saved({}, None, None)
             names = set(z.files)
             if names != _ARRAY_NAMES:
                 raise ValueError(f"unexpected arrays {sorted(names ^ _ARRAY_NAMES)}")
-            payload = z["meta"].tobytes()
             check = z["check"].tobytes().decode("ascii")
             arrays = {k: z[k] for k in names - {"meta", "check"}}
         if check != _checksum(payload, arrays):
             raise ValueError("checksum mismatch")
-        meta: dict[str, Any] = json.loads(payload.decode())
-        if meta.get("format") != FORMAT or meta.get("folder") != str(self.folder):
-            log.info("index cache %s is for another format or folder; rebuilding", self.path)
-            return Saved({}, None, None)
         want = built_from(lexicon)
         have = meta.get("built_from")
         if have != want:
@@ -538,14 +610,15 @@ class IndexStore:
 # Everything but the metadata is a flat numpy array: no pickle, no per-token JSON, read back with
 # a few slices. Texts are stored once per note (a section's text is a span of its note's).
 _VIEW_ARRAYS = ("terms", "indptr", "docs", "tf", "lengths", "idf", "seen", "seen_bounds")
+_TEXTS = ("note", "bodies", "titles")  # UTF-8, one stretch per file (`<name>_bounds`: byte offsets)
+_PER_SECTION = ("lines", "levels", "spans", "body_sizes", "path_lens")  # _Record's order
 _ARRAY_NAMES = {
     "meta",
     "check",
-    "notes",
-    "note_bounds",
-    "spans",
-    "bodies",
-    "body_bounds",
+    *_TEXTS,
+    *(f"{k}_bounds" for k in _TEXTS),
+    *_PER_SECTION,
+    "title_sizes",
     "tok_ids",
     "tok_bounds",
     *(f"{v}_{k}" for v in ("morph", "grams") for k in _VIEW_ARRAYS),
@@ -570,7 +643,7 @@ def _bounds(sizes: list[int] | np.ndarray) -> np.ndarray:
 
 def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]:
     idx, entries = engine.index, list(engine.entries.values())
-    records = [e.record() for e in entries]
+    records = [e.record for e in entries]
     meta = {
         "format": FORMAT,
         "folder": str(folder),
@@ -582,17 +655,14 @@ def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]
             name: {"terms": len(bm.indptr) - 1, "variant": bm.params.variant}
             for name, bm in (("morph", idx.bm25), ("grams", idx.grams))
         },
+        "files": [[e.source, e.digest, list(e.stamp), e.n_sections] for e in entries],
     }
-    head = json.dumps(meta, ensure_ascii=False)[:-1]  # the file list joins the entries' own JSON
-    payload = f'{head}, "files": [{", ".join(r.meta for r in records)}]}}'.encode()
-    tok_sizes = [e.token_bounds[-1] for e in entries]
-    tok_offsets = np.cumsum([0, *tok_sizes])
+    tok_offsets = np.cumsum([0, *(e.token_bounds[-1] for e in entries)])
     arrays: dict[str, np.ndarray] = {
-        "notes": np.frombuffer(b"".join(r.note for r in records), dtype=np.uint8),
-        "note_bounds": _bounds([r.note_chars for r in records]),
-        "spans": np.concatenate([r.spans for r in records]),
-        "bodies": np.frombuffer(b"".join(r.bodies for r in records), dtype=np.uint8),
-        "body_bounds": _bounds(np.concatenate([r.body_sizes for r in records])),
+        **{f"{k}_bounds": _bounds([len(getattr(r, k)) for r in records]) for k in _TEXTS},
+        **{k: np.frombuffer(b"".join(getattr(r, k) for r in records), dtype=np.uint8) for k in _TEXTS},
+        **{k: np.concatenate([getattr(r, k) for r in records]) for k in _PER_SECTION},
+        "title_sizes": np.concatenate([r.title_sizes for r in records]),
         "tok_ids": np.concatenate([e.token_ids for e in entries]).astype(np.int32, copy=False),
         "tok_bounds": np.concatenate(
             [e.token_bounds[:-1] + off for e, off in zip(entries, tok_offsets, strict=False)]
@@ -611,7 +681,7 @@ def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]
             f"{name}_seen": np.concatenate(seen).astype(np.int32, copy=False),
             f"{name}_seen_bounds": _bounds([len(x) for x in seen]),
         }
-    return payload, arrays
+    return json.dumps(meta, ensure_ascii=False).encode(), arrays
 
 
 def _narrow(counts: np.ndarray) -> np.ndarray:
@@ -648,18 +718,24 @@ def _offsets(arrays: dict[str, np.ndarray], name: str, n: int, total: int) -> li
 
 
 def _decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: Tuning) -> Saved:
-    files = meta["files"]
+    files = [(str(src), str(dg), tuple(int(x) for x in st), int(k)) for src, dg, st, k in meta["files"]]
     n = int(meta["sections"])
-    notes = arrays["notes"].tobytes().decode()
-    bodies = arrays["bodies"].tobytes().decode()
-    nb = _offsets(arrays, "note_bounds", len(files), len(notes))
-    bb = _offsets(arrays, "body_bounds", n, len(bodies))
+    starts = _cum(np.asarray([k for *_, k in files], dtype=np.int64))  # each file's first section
+    if starts[-1] != n or any(k < 0 for *_, k in files):
+        raise ValueError("section count disagrees")
+    texts = {k: (arrays[k], _offsets(arrays, f"{k}_bounds", len(files), len(arrays[k]))) for k in _TEXTS}
+    per_section = {k: arrays[k] for k in _PER_SECTION}
+    for k, a in per_section.items():
+        if a.dtype.kind not in "iu" or len(a) != n or (k == "spans") != (a.ndim == 2):
+            raise ValueError(f"{k}: wrong type or length")
+    path_lens, title_sizes = per_section["path_lens"], _ints(arrays, "title_sizes")
+    item_starts = _cum(path_lens)
+    if item_starts[-1] != len(title_sizes) or (path_lens < 0).any() or (title_sizes < 0).any():
+        raise ValueError("heading paths disagree")
     tok_ids = _ints(arrays, "tok_ids")
-    tb = _offsets(arrays, "tok_bounds", 4 * n, len(tok_ids))
-    spans = arrays["spans"]
-    if spans.shape != (n, 2) or spans.dtype.kind not in "iu":
-        raise ValueError("spans: wrong shape")
-    span_list = spans.tolist()
+    tb = _ints(arrays, "tok_bounds", 4 * n + 1)
+    if len(tb) and (tb[0] != 0 or tb[-1] != len(tok_ids) or (np.diff(tb) < 0).any()):
+        raise ValueError("tok_bounds: offsets out of order or range")
     weights = Weights(**meta["weights"])
     tables = Tables(*(Terms.from_array(arrays[f"{v}_terms"], int(meta["views"][v]["terms"])) for v in VIEWS))
     if len(tok_ids) and (tok_ids.min() < 0 or tok_ids.max() >= len(tables.morph)):
@@ -673,39 +749,28 @@ def _decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: Tuning)
         seen.append([ids[sb[i] : sb[i + 1]] for i in range(len(files))])
 
     entries: dict[str, NoteEntry] = {}
-    k = 0  # section number
-    for note_no, f in enumerate(files):
-        src = str(f["source"])
+    for f, (src, digest, stamp, _) in enumerate(files):
         if src in entries:
             raise ValueError(f"{src} listed twice")
-        note = notes[nb[note_no] : nb[note_no + 1]]
-        secs = []
-        for line, level, path in f["sections"]:
-            a, b = span_list[k]
-            if not 0 <= a <= b <= len(note):
-                raise ValueError(f"{src}: a section's span is outside its note")
-            body = bodies[bb[k] : bb[k + 1]]
-            secs.append(Section(src, int(line), tuple(map(str, path)), int(level), note[a:b], body))
-            k += 1
-        if k > n:
-            raise ValueError("more sections than recorded")
-        lo, hi = 4 * (k - len(secs)), 4 * k
-        bounds = np.asarray(tb[lo : hi + 1], dtype=np.int64)
-        size, mtime, read_at = (int(x) for x in f["stamp"])
+        lo, hi = starts[f], starts[f + 1]
+        blobs = [blob[b[f] : b[f + 1]].tobytes() for blob, b in texts.values()]
+        record = _Record(
+            *blobs,
+            *(per_section[k][lo:hi] for k in _PER_SECTION),
+            title_sizes[item_starts[lo] : item_starts[hi]],
+        )
+        bounds = tb[4 * lo : 4 * hi + 1]
         entries[src] = NoteEntry(
             src,
-            str(f["digest"]),
-            (size, mtime, read_at),
-            note,
-            tuple(secs),
+            digest,
+            (stamp[0], stamp[1], stamp[2]),
+            record,
             tok_ids[bounds[0] : bounds[-1]],
             bounds - bounds[0],
             weights,
-            (seen[0][note_no], seen[1][note_no]),
+            (seen[0][f], seen[1][f]),
         )
-    if k != n:
-        raise ValueError("section count disagrees")
-    sections = [s for e in entries.values() for s in e.sections]
+    sections = SectionList(list(entries.values()))
     views = [
         _view(v, arrays, replace(tuning.bm25, variant=meta["views"][v]["variant"]), terms, n)
         for v, terms in zip(VIEWS, (tables.morph, tables.grams), strict=True)
@@ -749,17 +814,10 @@ def _entry(
     flat = np.asarray([i for part in ids for i in part], dtype=np.int32)
     bounds = _bounds([len(part) for part in ids])
     c = count_file(sections, tokens, weights, tables)
+    record = _Record.of(note, sections)
+    seen, bags = (c.morph_seen, c.grams_seen), (c.morph, c.grams)
     return NoteEntry(
-        found.source,
-        found.digest,
-        found.stamp,
-        note,
-        sections,
-        flat,
-        bounds,
-        weights,
-        (c.morph_seen, c.grams_seen),
-        (c.morph, c.grams),
+        found.source, found.digest, found.stamp, record, flat, bounds, weights, seen, bags, sections
     )
 
 
@@ -772,8 +830,8 @@ def _count_missing(entries: dict[str, NoteEntry], saved: Saved, tables: Tables, 
     rows: dict[str, tuple[int, int]] = {}
     pos = 0
     for e in saved.entries.values():  # the postings' documents are these entries' sections, in order
-        rows[e.source] = (pos, pos + len(e.sections))
-        pos += len(e.sections)
+        rows[e.source] = (pos, pos + e.n_sections)
+        pos += e.n_sections
     post = saved.postings
     cut = [e for e in need if post is not None and post.weights == weights == e.weights and e.source in rows]
     if cut and post is not None:
