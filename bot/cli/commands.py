@@ -7,10 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 
-from rich.console import Console
-
 from bot.answers.service import AnswerService
-from bot.cli import render
 from bot.config import Config
 from bot.errors import BotError, QuestionError
 
@@ -44,9 +41,16 @@ def _stdin_questions() -> Iterator[str]:
             yield line
 
 
+# The last service lives until the process exits (bot/__main__.py ends it with os._exit): freeing an
+# index of 100k sections object by object takes a third of a second after the answer is printed.
+_LIVE: list[AnswerService] = []
+
+
 def _service(config: Config, warm: bool = False) -> AnswerService:
     # One-shot verbs let the first question pay Kiwi's lazy start; chat warms up before its prompt.
-    return AnswerService.from_config(config, warm=warm)
+    service = AnswerService.from_config(config, warm=warm)
+    _LIVE[:] = [service]
+    return service
 
 
 def ask(args: argparse.Namespace, config: Config) -> int:
@@ -72,7 +76,9 @@ def ask(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         _emit(ans.to_json())
     else:
-        render.answer(Console(), ans)
+        from bot.cli import render  # rich and its Markdown: only for people, not --json
+
+        render.answer(render.Console(), ans)
     return 0
 
 
@@ -94,7 +100,9 @@ def install(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         _emit(snip.to_json())
     else:
-        render.snippet(Console(), snip)
+        from bot.cli import render
+
+        render.snippet(render.Console(), snip)
     return 0
 
 

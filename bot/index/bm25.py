@@ -192,7 +192,7 @@ class SparseBM25:
             if t is None or self.idf[t] == 0:
                 continue
             lo, hi = self.indptr[t], self.indptr[t + 1]
-            docs, tf, idf = self.docs[lo:hi], self.tf[lo:hi].astype(np.int64), self.idf[t]
+            docs, tf, idf = self.docs[lo:hi], self.tf[lo:hi], self.idf[t]  # tf: any integer type
             norm = self._norm[docs]
             if p.variant == "okapi":
                 score[docs] += idf * (tf * (k1 + 1) / (tf + norm))

@@ -10,12 +10,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
+from typing import TYPE_CHECKING
 
 from bot.notes.section import Section
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _TAG = re.compile(r"<[^>]{0,400}>")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -24,6 +25,10 @@ _FM_TITLE = re.compile(r"^title\s*:\s*(.+?)\s*$", re.MULTILINE)
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    # Imported here: answering from a saved index never parses Markdown.
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
     return (
         MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(front_matter_plugin)
     )
