@@ -132,6 +132,14 @@ def _pickled(path: Path, _other: Path) -> None:
         np.savez(fh, meta=np.array([{"evil": 1}], dtype=object))
 
 
+def _compressed(path: Path, _other: Path) -> None:
+    """The same arrays, deflated: not what the store writes (it reads members in place), so refused."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
 def _zip_of_garbage(path: Path, _other: Path) -> None:
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("meta.npy", b"not an array")
@@ -139,7 +147,7 @@ def _zip_of_garbage(path: Path, _other: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [_truncate, _random, _empty, _flip_byte, _foreign, _edited_meta, _pickled, _zip_of_garbage],
+    [_truncate, _random, _empty, _flip_byte, _foreign, _edited_meta, _pickled, _compressed, _zip_of_garbage],
 )
 def test_damaged_or_foreign_cache_is_rebuilt_never_trusted(damage, built, tmp_path, analyzer, caplog):
     store, engine = built
@@ -318,11 +326,11 @@ def test_failed_write_leaves_the_old_index_and_no_temporary_file(built, monkeypa
     before = store.path.read_bytes()
     (store.folder / "n000.md").write_text("# 바뀜\n\n체리\n", encoding="utf-8")
 
-    def disk_full(fh, **arrays):
+    def disk_full(fh, payload, arrays):
         fh.write(b"PK\x03\x04partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", disk_full)
+    monkeypatch.setattr(store_mod, "_write_npz", disk_full)
     new = store.rebuild(Tuning(), engine)  # the build itself succeeds; saving does not
     assert top_source(new, "체리") == "n000.md"
     assert store.path.read_bytes() == before

@@ -542,8 +542,7 @@ class IndexStore:
             tmp = folder / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(fd, "wb") as fh:
-                check = np.frombuffer(_checksum(payload, arrays).encode("ascii"), dtype=np.uint8)
-                np.savez(fh, meta=np.frombuffer(payload, dtype=np.uint8), check=check, **arrays)
+                _write_npz(fh, payload, arrays)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)  # the atomic swap: readers see the old file or the new, never a mix
@@ -585,7 +584,7 @@ class IndexStore:
 
     def _read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
         assert self.path is not None
-        arrays = _read_npz(self.path)
+        arrays, crcs = _read_npz(self.path)
         payload = arrays.pop("meta").tobytes()
         meta: dict[str, Any] = json.loads(payload.decode())
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -598,7 +597,7 @@ class IndexStore:
         if names != _ARRAY_NAMES:
             raise ValueError(f"unexpected arrays {sorted(names ^ _ARRAY_NAMES)}")
         check = arrays.pop("check").tobytes().decode("ascii")
-        if check != _checksum(payload, arrays):
+        if check != _checksum(payload, crcs):
             raise ValueError("checksum mismatch")
         want = built_from(lexicon)
         have = meta.get("built_from")
@@ -628,15 +627,37 @@ _ARRAY_NAMES = {
 }
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of an uncompressed .npz (what IndexStore.write makes) as read-only views of the file's
-    bytes, read in one go: no per-member copy and CRC pass as np.load does (our checksum covers them; a
-    100k-section index loads ~0.3 s faster). No pickles: an object dtype is refused like np.load's
-    allow_pickle=False. Anything unexpected raises."""
+def _write_npz(fh: Any, payload: bytes, arrays: dict[str, np.ndarray | list[np.ndarray]]) -> None:
+    """An uncompressed .npz (np.load reads it): 'meta', every array (given whole or as pieces written one
+    after another: no concatenated copy), then 'check', a sha256 over the metadata and each member's
+    CRC-32, which zip computes while writing (the bytes are read once)."""
+    crcs: dict[str, int] = {}
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        for name, value in [("meta", np.frombuffer(payload, dtype=np.uint8)), *arrays.items()]:
+            pieces = value if isinstance(value, list) else [value]
+            dtype = pieces[0].dtype
+            head = np.lib.format.header_data_from_array_1_0(pieces[0])
+            head["shape"] = (sum(len(p) for p in pieces), *pieces[0].shape[1:])
+            with z.open(f"{name}.npy", "w", force_zip64=True) as out:
+                np.lib.format.write_array_header_1_0(out, head)
+                for p in pieces:
+                    out.write(memoryview(np.ascontiguousarray(p, dtype=dtype)).cast("B"))
+            crcs[name] = z.getinfo(f"{name}.npy").CRC
+        check = np.frombuffer(_checksum(payload, crcs).encode("ascii"), dtype=np.uint8)
+        with z.open("check.npy", "w") as out:
+            np.lib.format.write_array(out, check)
+
+
+def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """(arrays, CRC-32 per member) of an uncompressed .npz such as _write_npz makes, the arrays as
+    read-only views of the file's bytes, read in one go (np.load copies each member). Every member's CRC is
+    checked. No pickles: an object dtype is refused like np.load's allow_pickle=False. Anything
+    unexpected raises."""
     data = path.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         infos = z.infolist()
     out: dict[str, np.ndarray] = {}
+    crcs: dict[str, int] = {}
     for info in infos:
         name = info.filename.removesuffix(".npy")
         if info.compress_type != zipfile.ZIP_STORED or name == info.filename or name in out:
@@ -646,6 +667,9 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             raise ValueError(f"{name}: bad local header")
         name_len, extra_len = struct.unpack_from("<HH", data, at + 26)
         start = at + 30 + name_len + extra_len
+        if zlib.crc32(memoryview(data)[start : start + info.file_size]) != info.CRC:
+            raise ValueError(f"{name}: CRC mismatch")
+        crcs[name] = info.CRC
         fp = io.BytesIO(data[start : start + min(info.file_size, 1 << 16)])
         version = np.lib.format.read_magic(fp)
         if version == (1, 0):
@@ -661,16 +685,15 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         if offset + count * dtype.itemsize > start + info.file_size:
             raise ValueError(f"{name}: array larger than its member")
         out[name] = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
-    return out
+    return out, crcs
 
 
-def _checksum(payload: bytes, arrays: dict[str, np.ndarray]) -> str:
-    """sha256 over the metadata and every array's name, dtype, shape and CRC-32 (CRC runs at memory speed;
-    this is to catch damage and hand edits, not an attacker)."""
+def _checksum(payload: bytes, crcs: dict[str, int]) -> str:
+    """sha256 over the metadata and every member's name and CRC-32 (a member's CRC covers its .npy
+    header, so dtype and shape too). It catches damage and hand edits, not an attacker."""
     h = hashlib.sha256(payload)
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape}:{zlib.crc32(a.data):08x}".encode())
+    for name in sorted(set(crcs) - {"check"}):
+        h.update(f"{name}:{crcs[name]:08x};".encode())
     return h.hexdigest()
 
 
@@ -680,7 +703,7 @@ def _bounds(sizes: list[int] | np.ndarray) -> np.ndarray:
     return out
 
 
-def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]:
+def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray | list[np.ndarray]]]:
     idx, entries = engine.index, list(engine.entries.values())
     records = [e.record for e in entries]
     meta = {
@@ -697,12 +720,13 @@ def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]
         "files": [[e.source, e.digest, list(e.stamp), e.n_sections] for e in entries],
     }
     tok_offsets = np.cumsum([0, *(e.token_bounds[-1] for e in entries)])
-    arrays: dict[str, np.ndarray] = {
+    # Lists are written piece by piece (_write_npz), never concatenated in memory.
+    arrays: dict[str, np.ndarray | list[np.ndarray]] = {
         **{f"{k}_bounds": _bounds([len(getattr(r, k)) for r in records]) for k in _TEXTS},
-        **{k: np.frombuffer(b"".join(getattr(r, k) for r in records), dtype=np.uint8) for k in _TEXTS},
-        **{k: np.concatenate([getattr(r, k) for r in records]) for k in _PER_SECTION},
-        "title_sizes": np.concatenate([r.title_sizes for r in records]),
-        "tok_ids": np.concatenate([e.token_ids for e in entries]).astype(np.int32, copy=False),
+        **{k: [np.frombuffer(getattr(r, k), dtype=np.uint8) for r in records] for k in _TEXTS},
+        **{k: [getattr(r, k) for r in records] for k in _PER_SECTION},
+        "title_sizes": [r.title_sizes for r in records],
+        "tok_ids": [e.token_ids for e in entries],
         "tok_bounds": np.concatenate(
             [e.token_bounds[:-1] + off for e, off in zip(entries, tok_offsets, strict=False)]
             + [tok_offsets[-1:]]
@@ -717,7 +741,7 @@ def _encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray]]
             f"{name}_tf": _narrow(bm.tf),
             f"{name}_lengths": bm.lengths,
             f"{name}_idf": bm.idf,
-            f"{name}_seen": np.concatenate(seen).astype(np.int32, copy=False),
+            f"{name}_seen": seen,
             f"{name}_seen_bounds": _bounds([len(x) for x in seen]),
         }
     return json.dumps(meta, ensure_ascii=False).encode(), arrays
