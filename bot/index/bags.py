@@ -82,15 +82,21 @@ class Bags:
         sizes: list[int] = []
         lengths: list[int] = []
         with terms._lock:
-            add, index = terms.index.setdefault, terms.index
-            before = len(index)
+            index, words = terms.index, terms.words
+            get = index.get
             for doc in docs:
                 freqs = Counter(doc)  # counted in C; first-occurrence order like rank_bm25's dict
-                ids.extend([add(w, len(index)) for w in freqs])
+                row = list(map(get, freqs))  # known terms (nearly all after the first files), in C
+                if None in row:
+                    for k, w in enumerate(freqs):
+                        if row[k] is None:
+                            row[k] = index.setdefault(w, len(words))
+                            if row[k] == len(words):
+                                words.append(w)
+                ids.extend(row)
                 tfs.extend(freqs.values())
                 sizes.append(len(freqs))
                 lengths.append(len(doc))
-            terms.words.extend(islice(index, before, None))
         indptr = np.zeros(len(sizes) + 1, dtype=np.int64)
         np.cumsum(sizes, out=indptr[1:])
         return cls(

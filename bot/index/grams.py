@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from operator import add
 
 from bot.notes.section import Section
 
@@ -22,7 +23,7 @@ def hangul_bigrams(text: str) -> list[str]:
         if len(w) == 1:
             out.append(w)
         else:
-            out.extend(w[i : i + 2] for i in range(len(w) - 1))
+            out += map(add, w, w[1:])  # each character + the next: the word's bigrams, in C
     return out
 
 
