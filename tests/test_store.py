@@ -449,3 +449,34 @@ def test_a_restart_makes_sections_only_when_used(built, analyzer):
     with pytest.raises(IndexError):
         secs[len(want)]
     assert top_source(again, "바나나 특징") == "n001.md"
+
+
+def test_background_save_answers_first_and_keeps_the_newest(built, monkeypatch, analyzer):
+    """The bot's reindex: the new engine answers while its file is written; two saves in flight never
+    leave the older index on disk."""
+    import threading
+
+    store, engine = built
+    release = threading.Event()
+    real = store_mod._write_npz
+
+    def slow(fh, payload, arrays):
+        assert release.wait(30)
+        real(fh, payload, arrays)
+
+    monkeypatch.setattr(store_mod, "_write_npz", slow)
+    (store.folder / "n000.md").write_text("# 사과 노트\n\n사과 대신 체리.\n", encoding="utf-8")
+    first = store.rebuild(Tuning(), engine, save_in_background=True)
+    assert top_source(first, "체리") == "n000.md"  # answering while the save waits
+    (store.folder / "n001.md").write_text("# 바나나 노트\n\n바나나 대신 자두.\n", encoding="utf-8")
+    second = store.rebuild(Tuning(), first, save_in_background=True)
+    assert top_source(second, "자두") == "n001.md"
+    release.set()
+    store.wait_saved(30)
+    first_saver = [t for t in threading.enumerate() if t.name == "index-save"]
+    for t in first_saver:
+        t.join(30)
+    again = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning(), analyzer=analyzer)
+    assert again.report.retokenized == 0  # the newest index is what was saved
+    assert top_source(again, "자두") == "n001.md" and top_source(again, "체리") == "n000.md"
+    assert [p.name for p in store.path.parent.iterdir()] == ["index.npz"]

@@ -117,7 +117,10 @@ class AnswerService:
             old = self.engine
             started = time.perf_counter()
             try:
-                engine = self.store.rebuild(tuning_from(self.config), old, full=full, progress=progress)
+                # Answers switch to the new index at once; the saved file (for the next start) follows.
+                engine = self.store.rebuild(
+                    tuning_from(self.config), old, full=full, progress=progress, save_in_background=True
+                )
             except Exception as err:  # a missing or empty folder (BotError), a full disk, a bug: keep serving
                 seconds = round(time.perf_counter() - started, 3)
                 reason = str(err) if isinstance(err, BotError) else f"unexpected {type(err).__name__}: {err}"

@@ -301,7 +301,9 @@ class Result:
     startup_s: float = 0.0  # Analyzer(): Kiwi() + user words + the first call (excluded from reindex)
     full_s: float = 0.0
     full_parts: dict[str, float] = field(default_factory=dict)
-    incr_s: float = 0.0
+    incr_s: float = 0.0  # until the new engine answers
+    incr_saved_s: float = 0.0  # until its file is saved too (in the background)
+    incr_save_s: float = 0.0  # the save itself
     incr_parts: dict[str, float] = field(default_factory=dict)
     incr_retokenized: int = 0
     query_p50_ms: float = 0.0
@@ -478,7 +480,7 @@ def stage_timers() -> Iterator[dict[str, float]]:
     wrap(store, "tokenize_sections", "tokenize")
     wrap(store, "count_file", "index")  # counting the changed files' sections
     wrap(store.SearchIndex, "assemble", "index")
-    wrap(store.IndexStore, "write", "save")
+    wrap(store.IndexStore, "_write_now", "save")
     try:
         yield parts
     finally:
@@ -675,10 +677,14 @@ def bench_folder(
 
     change_one_file(folder, changed)
     with stage_timers() as parts:
+        # As the bot does it (AnswerService): the new engine answers first, the file is saved after.
         t = time.perf_counter()
-        engine = store.rebuild(tuning, engine)
+        engine = store.rebuild(tuning, engine, save_in_background=True)
         res.incr_s = time.perf_counter() - t
-    res.incr_parts = dict(parts)
+        store.wait_saved()
+        res.incr_saved_s = time.perf_counter() - t
+    res.incr_parts = {k: v for k, v in parts.items() if k != "save"}
+    res.incr_save_s = parts.get("save", 0.0)
     res.incr_retokenized = engine.report.retokenized
     log(f"{res.label}: one-file reindex {res.incr_s:.2f} s; cold starts (ours and Kiwi's, interleaved)")
 
@@ -842,7 +848,7 @@ def verdicts(results: list[Result]) -> list[tuple[str, str, str]]:
         check(
             r.incr_s <= TARGET_INCREMENTAL_S,
             f"[{r.label}] one changed file <= {TARGET_INCREMENTAL_S:g} s beyond start-up",
-            f"{r.incr_s:.2f} s",
+            f"{r.incr_s:.2f} s answering from the new index; its file saved by {r.incr_saved_s:.2f} s",
         )
         limit = r.kiwi_cold_s + TARGET_COLD_EXTRA_S
         check(
@@ -903,8 +909,10 @@ def render(results: list[Result], cold_runs: int) -> str:
         f"<= {TARGET_REINDEX_RATIO:g} x peer tokenizing",
     )
     stages(lambda r: r.full_parts, lambda r: r.full_s)
-    row("  one-file reindex s", lambda r: f"{r.incr_s:.2f}", f"<= {TARGET_INCREMENTAL_S:g}")
+    row("  one-file reindex s (answering)", lambda r: f"{r.incr_s:.2f}", f"<= {TARGET_INCREMENTAL_S:g}")
     stages(lambda r: r.incr_parts, lambda r: r.incr_s)
+    row("    saved, in the background, by s", lambda r: f"{r.incr_saved_s:.2f}")
+    row("    of which the save itself s", lambda r: f"{r.incr_save_s:.2f}")
     row(f"  cold start s (median of {cold_runs})", lambda r: f"{r.cold_s:.2f}", "<= Kiwi's + 1.5")
     row("  Kiwi's own cold start s (median)", lambda r: f"{r.kiwi_cold_s:.2f}")
     row("    ours - Kiwi's s", lambda r: f"{r.cold_s - r.kiwi_cold_s:+.2f}", f"<= +{TARGET_COLD_EXTRA_S:g}")

@@ -383,6 +383,12 @@ class IndexStore:
         self.folder = Path(knowledge_dir).resolve()
         self.dictionary_dir = dictionary_dir  # None: the knowledge folder's own _dictionary/
         self.path: Path | None = None
+        # Saves run one at a time; a save that finds a newer one already written skips itself.
+        self._save_lock = threading.Lock()  # held while writing
+        self._count_lock = threading.Lock()  # held to number a save (never waits for a write)
+        self._scheduled = 0  # saves asked for
+        self._written = 0  # the newest save done
+        self._saver: threading.Thread | None = None
         if cache_root is not None:
             slug = re.sub(r"[^\w.-]+", "_", self.folder.name)[:40] or "knowledge"
             key = hashlib.sha256(str(self.folder).encode()).hexdigest()[:12]
@@ -407,10 +413,13 @@ class IndexStore:
         full: bool = False,
         progress: Progress | None = None,
         analyzer: Analyzer | None = None,
+        save_in_background: bool = False,
     ) -> Engine:
         """Reindex: reuse what the running engine has for unchanged files (all of it unless full).
 
-        Always saves the result (a reindex also repairs a deleted or damaged cache file).
+        Always saves the result (a reindex also repairs a deleted or damaged cache file); with
+        save_in_background the engine is returned first and the file follows (wait_saved()): the bot
+        answers from the new index while it is written, as the saved file only serves the next start.
         """
         started = time.perf_counter()
         lexicon = self._lexicon()
@@ -423,7 +432,9 @@ class IndexStore:
             index = old.index if old.tuning == tuning else None
             saved = Saved(old.entries, old.index.tables, index, old.index)
         scan = self._scan(saved.entries)
-        return self._assemble(analyzer, tuning, saved, scan, started, progress, always_write=True)
+        return self._assemble(
+            analyzer, tuning, saved, scan, started, progress, always_write=True, background=save_in_background
+        )
 
     def refresh(self, tuning: Tuning, full: bool = False, progress: Progress | None = None) -> BuildReport:
         """The reindex verb: bring the saved index up to date; no Kiwi at all when it already is."""
@@ -477,6 +488,7 @@ class IndexStore:
         started: float,
         progress: Progress | None,
         always_write: bool = False,
+        background: bool = False,
     ) -> Engine:
         from bot.answers.engine import Engine
 
@@ -524,12 +536,45 @@ class IndexStore:
             index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
         engine = Engine.from_index(index, analyzer, tuning, entries, warnings, started, retokenized=len(todo))
         if always_write or not unchanged:
-            self.write(engine)
+            self._save(engine, background)
         return engine
 
     # -- persistence -------------------------------------------------------------------------------
+    def _save(self, engine: Engine, background: bool) -> None:
+        with self._count_lock:
+            self._scheduled += 1
+            generation = self._scheduled
+        if not background:
+            self._write(engine, generation)
+            return
+        saver = threading.Thread(
+            target=self._write, args=(engine, generation), name="index-save", daemon=True
+        )  # daemon: a bot stopped mid-save keeps the old file, and the next start catches up
+        self._saver = saver
+        saver.start()
+
+    def wait_saved(self, timeout: float | None = None) -> None:
+        """Until the last background save is on disk (or has failed and been logged)."""
+        saver = self._saver
+        if saver is not None:
+            saver.join(timeout)
+
     def write(self, engine: Engine) -> bool:
         """Save beside the old file, then swap with one rename. False (and a log line) if it cannot."""
+        with self._count_lock:
+            self._scheduled += 1
+            generation = self._scheduled
+        return self._write(engine, generation)
+
+    def _write(self, engine: Engine, generation: int) -> bool:
+        with self._save_lock:  # held while writing: saves never interleave
+            if generation < self._written:
+                return True  # a newer index is already on disk
+            done = self._write_now(engine)
+            self._written = max(self._written, generation)
+            return done
+
+    def _write_now(self, engine: Engine) -> bool:
         if self.path is None:
             return False
         payload, arrays = _encode(engine, self.folder)
