@@ -320,7 +320,7 @@ class Result:
     rss_mb: float = 0.0
     rss_loaded_mb: float = 0.0  # after the index is loaded, before Kiwi's lazy start-up
     index_mb: float = 0.0
-    index_meta_mb: float = 0.0  # the JSON part (sections, tokens, vocabularies) of the npz
+    index_meta_mb: float = 0.0  # the JSON metadata member of the npz (files, settings)
     peer_tok_s: float = 0.0
     peer_tok_note: str = ""
     peer_build_s: float = 0.0
@@ -919,7 +919,7 @@ def render(results: list[Result], cold_runs: int) -> str:
     row("  peak RSS serving MB", lambda r: f"{r.rss_mb:.0f}", f"<= {TARGET_RSS_MB:g} on the corpora")
     row("    RSS after index load MB", lambda r: f"{r.rss_loaded_mb:.0f}", "(before Kiwi's lazy start)")
     row("    peak RSS, Kiwi() + 1st call MB", lambda r: f"{r.kiwi_rss_mb:.0f}")
-    row("  index on disk MB (JSON part)", lambda r: f"{r.index_mb:.1f} ({r.index_meta_mb:.1f})")
+    row("  index on disk MB (metadata part)", lambda r: f"{r.index_mb:.1f} ({r.index_meta_mb:.1f})")
     lines.append("naive peer (Kiwi() per section, BM25Okapi)")
     row(
         "  tokenizing s (best of n)",
