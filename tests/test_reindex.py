@@ -17,7 +17,15 @@ import time
 from pathlib import Path
 
 import pytest
-from test_store_support import ROOT, make_config, share, write_config, write_many, write_notes
+from test_store_support import (  # noqa: F401 (shared: an autouse fixture)
+    FIVE_TOPICS,
+    ROOT,
+    make_config,
+    shared,
+    write_config,
+    write_many,
+    write_notes,
+)
 
 from bot.answers.engine import Engine
 from bot.answers.service import tuning_from
@@ -28,12 +36,7 @@ from bot.tokens.lexicon import load_lexicon
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
 
-TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
-
-
-@pytest.fixture(autouse=True)
-def shared(analyzer):  # conftest's session analyzer: the CLI's store finds it instead of a new Kiwi
-    return share(analyzer)
+TOPICS = FIVE_TOPICS
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_store_support import make_config, share, write_notes
+from test_store_support import FIVE_TOPICS, make_config, shared, write_notes  # noqa: F401 (fixture)
 
 from bot.answers import watch
 from bot.answers.engine import Engine
@@ -20,12 +20,7 @@ from bot.index.store import IndexStore
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
 
-TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
-
-
-@pytest.fixture(autouse=True)
-def shared(analyzer):  # conftest's session analyzer (knowledge/_dictionary, as write_notes copies)
-    return share(analyzer)
+TOPICS = FIVE_TOPICS
 
 
 @pytest.fixture

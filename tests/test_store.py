@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_store_support import share, write_notes
+from test_store_support import FIVE_TOPICS, shared, write_notes  # noqa: F401 (fixture)
 
 from bot.answers.engine import Engine, Tuning
 from bot.errors import KnowledgeError
@@ -24,12 +24,7 @@ from bot.tokens.lexicon import load_lexicon
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
 
-TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
-
-
-@pytest.fixture(autouse=True)
-def shared(analyzer):  # conftest's session analyzer (knowledge/_dictionary, as write_notes copies)
-    return share(analyzer)
+TOPICS = FIVE_TOPICS
 
 
 @pytest.fixture

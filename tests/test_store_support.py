@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the repo is not pip-installed in the venv; `pytest` alone must work
     sys.path.insert(0, str(ROOT))
@@ -43,6 +45,16 @@ TOPICS = [
     "오토바이",
     "로켓",
 ]
+
+
+# The five notes test_store and test_service build on: three fruits, two vehicles.
+FIVE_TOPICS = ["사과", "바나나", "포도", "기차", "버스"]
+
+
+@pytest.fixture(autouse=True)
+def shared(analyzer: Any) -> Any:
+    """Autouse wherever imported: conftest's session analyzer serves every IndexStore of the module."""
+    return share(analyzer)
 
 
 def share(analyzer: Any) -> Any:
