@@ -475,3 +475,28 @@ def test_background_save_answers_first_and_keeps_the_newest(built, monkeypatch, 
     assert again.report.retokenized == 0  # the newest index is what was saved
     assert top_source(again, "자두") == "n001.md" and top_source(again, "체리") == "n000.md"
     assert [p.name for p in store.path.parent.iterdir()] == ["index.npz"]
+
+
+def test_the_reader_refuses_arrays_it_did_not_write(tmp_path):
+    """_read_npz views members in place: anything but a plain, uncompressed, sized array is refused."""
+    import io as _io
+
+    def npz(header: bytes, body: bytes) -> Path:
+        path = tmp_path / "x.npz"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("a.npy", header + body)
+        return path
+
+    def header(shape: str, descr: str = "<i4") -> bytes:
+        buf = _io.BytesIO()
+        text = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
+        buf.write(b"\x93NUMPY\x01\x00")
+        text = text.ljust(118) + "\n"
+        buf.write(len(text).to_bytes(2, "little") + text.encode("latin1"))
+        return buf.getvalue()
+
+    ok, crcs = store_mod._read_npz(npz(header("(2,)"), b"\x01\x00\x00\x00\x02\x00\x00\x00"))
+    assert ok["a"].tolist() == [1, 2] and set(crcs) == {"a"}
+    for bad in (header("(-1,)"), header("(3,)"), header("(1,)", "|O")):
+        with pytest.raises(ValueError):
+            store_mod._read_npz(npz(bad, b"\x01\x00\x00\x00\x02\x00\x00\x00"))

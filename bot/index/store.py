@@ -724,8 +724,8 @@ def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
         else:
             raise ValueError(f"{name}: .npy version {version}")
-        if dtype.hasobject or fortran:
-            raise ValueError(f"{name}: object or Fortran-ordered array")
+        if dtype.hasobject or fortran or any(d < 0 for d in shape):
+            raise ValueError(f"{name}: object, Fortran-ordered or negative-shaped array")
         count = math.prod(shape)
         offset = start + fp.tell()
         if offset + count * dtype.itemsize > start + info.file_size:
