@@ -189,8 +189,8 @@ class _Record:
 
     def sections(self, source: str) -> tuple[Section, ...]:
         note, bodies, titles = self.note.decode(), self.bodies.decode(), self.titles.decode()
-        tb, bb = _cum(self.title_sizes), _cum(self.body_sizes)
-        pb = _cum(self.path_lens)
+        tb, bb = _bounds(self.title_sizes).tolist(), _bounds(self.body_sizes).tolist()
+        pb = _bounds(self.path_lens).tolist()
         out = []
         for i, (line, level, (a, b)) in enumerate(
             zip(self.lines.tolist(), self.levels.tolist(), self.spans.tolist(), strict=True)
@@ -200,16 +200,12 @@ class _Record:
         return tuple(out)
 
 
-def _cum(sizes: np.ndarray) -> list[int]:
-    return [0, *np.cumsum(sizes).tolist()]
-
-
 class SectionList(Sequence[Section]):
     """Every section of the index in file order, each file's made on first use."""
 
     def __init__(self, entries: Sequence[NoteEntry]) -> None:
         self._entries = list(entries)
-        self._starts = _cum(np.asarray([e.n_sections for e in self._entries], dtype=np.int64))
+        self._starts = _bounds([e.n_sections for e in self._entries]).tolist()
 
     def __len__(self) -> int:
         return self._starts[-1]
@@ -540,10 +536,14 @@ class IndexStore:
         return engine
 
     # -- persistence -------------------------------------------------------------------------------
-    def _save(self, engine: Engine, background: bool) -> None:
+    def _number(self) -> int:
+        """The next save's number (saves run in that order or not at all)."""
         with self._count_lock:
             self._scheduled += 1
-            generation = self._scheduled
+            return self._scheduled
+
+    def _save(self, engine: Engine, background: bool) -> None:
+        generation = self._number()
         if not background:
             self._write(engine, generation)
             return
@@ -561,10 +561,7 @@ class IndexStore:
 
     def write(self, engine: Engine) -> bool:
         """Save beside the old file, then swap with one rename. False (and a log line) if it cannot."""
-        with self._count_lock:
-            self._scheduled += 1
-            generation = self._scheduled
-        return self._write(engine, generation)
+        return self._write(engine, self._number())
 
     def _write(self, engine: Engine, generation: int) -> bool:
         with self._save_lock:  # held while writing: saves never interleave
@@ -818,33 +815,33 @@ def _ints(arrays: dict[str, np.ndarray], name: str, n: int | None = None) -> np.
     return a
 
 
-def _offsets(arrays: dict[str, np.ndarray], name: str, n: int, total: int) -> list[int]:
+def _offsets(arrays: dict[str, np.ndarray], name: str, n: int, total: int) -> np.ndarray:
     """Monotonic offsets, n + 1 of them, from 0 to total."""
     a = _ints(arrays, name, n + 1)
     if len(a) and (a[0] != 0 or a[-1] != total or (np.diff(a) < 0).any()):
         raise ValueError(f"{name}: offsets out of order or range")
-    return a.tolist()
+    return a
 
 
 def _decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: Tuning) -> Saved:
     files = [(str(src), str(dg), tuple(int(x) for x in st), int(k)) for src, dg, st, k in meta["files"]]
     n = int(meta["sections"])
-    starts = _cum(np.asarray([k for *_, k in files], dtype=np.int64))  # each file's first section
+    starts = _bounds([k for *_, k in files]).tolist()  # each file's first section
     if starts[-1] != n or any(k < 0 for *_, k in files):
         raise ValueError("section count disagrees")
-    texts = {k: (arrays[k], _offsets(arrays, f"{k}_bounds", len(files), len(arrays[k]))) for k in _TEXTS}
+    texts = {
+        k: (arrays[k], _offsets(arrays, f"{k}_bounds", len(files), len(arrays[k])).tolist()) for k in _TEXTS
+    }
     per_section = {k: arrays[k] for k in _PER_SECTION}
     for k, a in per_section.items():
         if a.dtype.kind not in "iu" or len(a) != n or (k == "spans") != (a.ndim == 2):
             raise ValueError(f"{k}: wrong type or length")
     path_lens, title_sizes = per_section["path_lens"], _ints(arrays, "title_sizes")
-    item_starts = _cum(path_lens)
+    item_starts = _bounds(path_lens).tolist()
     if item_starts[-1] != len(title_sizes) or (path_lens < 0).any() or (title_sizes < 0).any():
         raise ValueError("heading paths disagree")
     tok_ids = _ints(arrays, "tok_ids")
-    tb = _ints(arrays, "tok_bounds", 4 * n + 1)
-    if len(tb) and (tb[0] != 0 or tb[-1] != len(tok_ids) or (np.diff(tb) < 0).any()):
-        raise ValueError("tok_bounds: offsets out of order or range")
+    tb = _offsets(arrays, "tok_bounds", 4 * n, len(tok_ids))
     weights = Weights(**meta["weights"])
     tables = Tables(*(Terms.from_array(arrays[f"{v}_terms"], int(meta["views"][v]["terms"])) for v in VIEWS))
     if len(tok_ids) and (tok_ids.min() < 0 or tok_ids.max() >= len(tables.morph)):
@@ -854,7 +851,7 @@ def _decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: Tuning)
         ids = _ints(arrays, f"{v}_seen")
         if len(ids) and (ids.min() < 0 or ids.max() >= len(terms)):
             raise ValueError(f"{v}: term ids out of range")
-        sb = _offsets(arrays, f"{v}_seen_bounds", len(files), len(ids))
+        sb = _offsets(arrays, f"{v}_seen_bounds", len(files), len(ids)).tolist()
         seen.append([ids[sb[i] : sb[i + 1]] for i in range(len(files))])
 
     entries: dict[str, NoteEntry] = {}
@@ -905,7 +902,7 @@ def _view(v: str, arrays: dict[str, np.ndarray], params: BM25Params, terms: Term
         raise ValueError(f"{v}: postings out of range")
     if not np.isfinite(idf).all():
         raise ValueError(f"{v}: non-finite IDF")
-    return SparseBM25.from_arrays(params, terms, np.asarray(indptr, dtype=np.int64), docs, tf, lengths, idf)
+    return SparseBM25.from_arrays(params, terms, indptr.astype(np.int64, copy=False), docs, tf, lengths, idf)
 
 
 # -- counting ----------------------------------------------------------------------------------------
