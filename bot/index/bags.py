@@ -13,7 +13,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 
@@ -36,11 +35,20 @@ class Terms:
     def intern(self, docs: Iterable[Iterable[str]]) -> list[list[int]]:
         """The ids of every token, adding new terms at the end."""
         with self._lock:
-            add, index = self.index.setdefault, self.index
-            before = len(index)
-            out = [[add(w, len(index)) for w in doc] for doc in docs]
-            self.words.extend(islice(index, before, None))
-        return out
+            return [self._ids(doc) for doc in docs]
+
+    def _ids(self, words: Iterable[str]) -> list[int]:
+        """Ids of these words, new ones added (the caller holds the lock)."""
+        index = self.index
+        row = list(map(index.get, words))  # known terms (nearly all after the first files), in C
+        if None in row:
+            for k, w in enumerate(words):
+                if row[k] is None:
+                    row[k] = index.get(w)  # the same new word twice in one call: one id
+                    if row[k] is None:
+                        row[k] = index[w] = len(self.words)
+                        self.words.append(w)
+        return row  # type: ignore[return-value]
 
     def decode(self, ids: np.ndarray) -> tuple[str, ...]:
         words = self.words
@@ -82,18 +90,9 @@ class Bags:
         sizes: list[int] = []
         lengths: list[int] = []
         with terms._lock:
-            index, words = terms.index, terms.words
-            get = index.get
             for doc in docs:
                 freqs = Counter(doc)  # counted in C; first-occurrence order like rank_bm25's dict
-                row = list(map(get, freqs))  # known terms (nearly all after the first files), in C
-                if None in row:
-                    for k, w in enumerate(freqs):
-                        if row[k] is None:
-                            row[k] = index.setdefault(w, len(words))
-                            if row[k] == len(words):
-                                words.append(w)
-                ids.extend(row)
+                ids.extend(terms._ids(freqs))
                 tfs.extend(freqs.values())
                 sizes.append(len(freqs))
                 lengths.append(len(doc))

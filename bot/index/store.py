@@ -398,7 +398,7 @@ class IndexStore:
         started = time.perf_counter()
         lexicon = self._lexicon()
         saved = self.read(lexicon, tuning)
-        scan = self._scan(saved.entries)
+        scan = self._scan(saved.entries, lexicon)
         analyzer = self._analyzer(lexicon, analyzer)
         return self._assemble(analyzer, tuning, saved, scan, started, progress)
 
@@ -427,7 +427,7 @@ class IndexStore:
         if same_tokens and not full and old is not None:
             index = old.index if old.tuning == tuning else None
             saved = Saved(old.entries, old.index.tables, index, old.index)
-        scan = self._scan(saved.entries)
+        scan = self._scan(saved.entries, lexicon)
         return self._assemble(
             analyzer, tuning, saved, scan, started, progress, always_write=True, background=save_in_background
         )
@@ -439,7 +439,7 @@ class IndexStore:
         started = time.perf_counter()
         lexicon = self._lexicon()
         saved = Saved({}, None, None) if full else self.read(lexicon, tuning)
-        scan = self._scan(saved.entries)
+        scan = self._scan(saved.entries, lexicon)
         if not full and saved.index is not None and saved.index.sections:
             current = {e.source: e.digest for e in saved.entries.values()}
             if current == scan.digests():
@@ -456,11 +456,10 @@ class IndexStore:
             raise KnowledgeError(missing_folder_message(self.folder))
         return load_lexicon(self.folder, self.dictionary_dir)
 
-    def _scan(self, known: dict[str, NoteEntry]) -> Scan:
+    def _scan(self, known: dict[str, NoteEntry], lexicon: Lexicon) -> Scan:
         """The notes as they are now; KnowledgeError (before any Kiwi) if there is none."""
         scan = scan_notes(self.folder, known)
         if not scan.notes:
-            lexicon = load_lexicon(self.folder, self.dictionary_dir)
             self._nothing_to_index([*lexicon.warnings, *scan.warnings])
         return scan
 
