@@ -500,3 +500,23 @@ def test_the_reader_refuses_arrays_it_did_not_write(tmp_path):
     for bad in (header("(-1,)"), header("(3,)"), header("(1,)", "|O")):
         with pytest.raises(ValueError):
             store_mod._read_npz(npz(bad, b"\x01\x00\x00\x00\x02\x00\x00\x00"))
+
+
+def test_typo_repair_grows_with_the_index_and_only_offers_its_words(built):
+    """The typo table is shared along incremental reindexes (extended, not rebuilt); each engine only
+    corrects to words its own index holds."""
+    store, engine = built
+    assert engine.question_tokens("쿠버내티스 배포")[0] == "쿠버내티스"  # no such word in the notes
+    note = "# 쿠버네티스\n\n쿠버네티스로 컨테이너를 배포한다.\n"
+    (store.folder / "k8s.md").write_text(note, encoding="utf-8")
+    added = store.rebuild(Tuning(), engine)
+    assert added.question_tokens("쿠버내티스 배포")[0] == "쿠버네티스"
+    assert added.repair.speller is engine.repair.speller  # the same table, extended
+    assert engine.question_tokens("쿠버내티스 배포")[0] == "쿠버내티스"  # the old engine: not its word
+
+    (store.folder / "k8s.md").unlink()
+    removed = store.rebuild(Tuning(), added)
+    assert removed.question_tokens("쿠버내티스 배포")[0] == "쿠버내티스"  # the word left the notes
+    assert removed.repair.speller is engine.repair.speller
+    full = store.rebuild(Tuning(), removed, full=True)
+    assert full.repair.speller is not engine.repair.speller  # a full rebuild starts a new term table

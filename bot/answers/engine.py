@@ -12,7 +12,7 @@ import numpy as np
 
 from bot.answers import generality
 from bot.answers.generality import topic_weight
-from bot.answers.repair import QueryRepair
+from bot.answers.repair import QueryRepair, speller_for
 from bot.answers.types import Answer, Result
 from bot.errors import QuestionError
 from bot.index.bm25 import BM25Params
@@ -151,9 +151,10 @@ class Engine:
     def repair(self) -> QueryRepair:
         if self._repair_table is None:  # warm_up() builds it at start-up; lazily otherwise
             bm = self.index.bm25
-            df = {w: float(bm.df[i]) for w, i in bm.vocab.items()}
+            vocab, df = bm.vocab, bm.df
+            speller = speller_for(bm.terms)  # shared with the engines before and after this one
             is_word = generality.is_word if self.tuning.generality else None
-            self._repair_table = QueryRepair(bm.vocab, df, is_word)
+            self._repair_table = QueryRepair(vocab, lambda w: float(df[vocab[w]]), speller, is_word)
         return self._repair_table
 
     def warm_up(self) -> None:

@@ -7,8 +7,11 @@ written together (투포인터알고리즘 -> 투 포인터 알고리즘).
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 
+from bot.index.bags import Terms
 from bot.tokens.spelling import Speller
 
 _PARTICLES = sorted(
@@ -20,6 +23,21 @@ _PARTICLES = sorted(
 _MAX_SPLIT = 24  # longer runs are not worth a quadratic split
 
 
+# One typo table per term table: an incremental reindex keeps its index's Terms (append-only), so the
+# new engine's table is the old one plus the new terms. A full rebuild starts a new Terms and table.
+_spellers: weakref.WeakKeyDictionary[Terms, Speller] = weakref.WeakKeyDictionary()
+_spellers_lock = threading.Lock()
+
+
+def speller_for(terms: Terms) -> Speller:
+    """The typo table over every term `terms` holds now (built once, then only extended)."""
+    with _spellers_lock:
+        speller = _spellers.get(terms)
+        if speller is None:
+            speller = _spellers[terms] = Speller()
+    return speller.extend(terms.words)
+
+
 def _hangul(word: str) -> bool:
     return bool(word) and all("가" <= c <= "힣" for c in word)
 
@@ -28,11 +46,15 @@ class QueryRepair:
     def __init__(
         self,
         vocab: Mapping[str, int],
-        df: Mapping[str, float],
+        weight: Callable[[str], float],
+        speller: Speller,
         is_word: Callable[[str], bool] | None = None,
     ) -> None:
+        """vocab: the index's words; weight: a word's document frequency (typo fixes prefer common
+        words); speller: a typo table covering at least vocab (shared: see Engine.repair)."""
         self.vocab = vocab
-        self.speller = Speller(vocab, df)
+        self.weight = weight
+        self.speller = speller
         self.is_word = is_word or (lambda _w: False)  # known everyday words are never "corrected"
 
     def __call__(self, tokens: list[str]) -> list[str]:
@@ -48,7 +70,7 @@ class QueryRepair:
                 return (stem,)
         for stem in stems:
             # A real word ("프리", "페어") is not a typo of a note's word ("트리", "제어"), however close.
-            fixed = None if self.is_word(stem) else self.speller.correct(stem)
+            fixed = None if self.is_word(stem) else self.speller.correct(stem, self.vocab, self.weight)
             if fixed:
                 return (fixed,)
         for stem in stems:

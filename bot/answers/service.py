@@ -136,6 +136,7 @@ class AnswerService:
             except Exception:  # an optional speed-up: never a reason to keep the old index
                 log.debug("warm-up of the new engine failed", exc_info=True)
             self.engine = engine  # the swap: one reference assignment
+            seconds = round(time.perf_counter() - started, 3)  # what a reindex costs until it answers
             settle_memory()
             r = engine.report
             log.info(
@@ -144,9 +145,9 @@ class AnswerService:
                 r.sections,
                 r.retokenized,
                 len(r.warnings),
-                r.seconds,
+                seconds,
             )
-            return ReindexReport(r.files, r.sections, r.retokenized, list(r.warnings), r.seconds)
+            return ReindexReport(r.files, r.sections, r.retokenized, list(r.warnings), seconds)
 
     async def reindex(self, full: bool = False) -> ReindexReport:
         """Rebuild in a worker thread; the event loop and questions go on meanwhile (old engine).

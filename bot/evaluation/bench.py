@@ -481,6 +481,9 @@ def stage_timers() -> Iterator[dict[str, float]]:
     wrap(store, "count_file", "index")  # counting the changed files' sections
     wrap(store.SearchIndex, "assemble", "index")
     wrap(store.IndexStore, "_write_now", "save")
+    from bot.answers.engine import Engine
+
+    wrap(Engine, "warm_up", "warm-up")  # the bot's reindex warms the new engine up before the swap
     try:
         yield parts
     finally:
@@ -603,7 +606,7 @@ def bench_folder(
     cold_runs: int,
     log: Callable[[str], None],
 ) -> None:
-    from bot.answers.service import settle_memory, tuning_from
+    from bot.answers.service import AnswerService, settle_memory, tuning_from
     from bot.index.store import IndexStore
     from bot.tokens.analyzer import Analyzer
     from bot.tokens.lexicon import load_lexicon
@@ -676,13 +679,18 @@ def bench_folder(
     gc.collect()
 
     change_one_file(folder, changed)
+    service = AnswerService(engine, cfg, store)
     with stage_timers() as parts:
-        # As the bot does it (AnswerService): the new engine answers first, the file is saved after.
+        # The bot's own reindex: rebuild, warm-up, swap; the file is saved after, in the background.
         t = time.perf_counter()
-        engine = store.rebuild(tuning, engine, save_in_background=True)
-        res.incr_s = time.perf_counter() - t
+        report = service.reindex_sync()
+        if not report.ok:
+            raise RuntimeError(f"one-file reindex failed: {report.error}")
+        res.incr_s = report.seconds  # until the new engine answers
         store.wait_saved()
         res.incr_saved_s = time.perf_counter() - t
+        engine = service.engine
+    del service
     res.incr_parts = {k: v for k, v in parts.items() if k != "save"}
     res.incr_save_s = parts.get("save", 0.0)
     res.incr_retokenized = engine.report.retokenized
@@ -859,7 +867,13 @@ def verdicts(results: list[Result]) -> list[tuple[str, str, str]]:
     return out
 
 
-_STAGES = (("read", "read + hash"), ("parse", "parse"), ("tokenize", "tokenize"), ("index", "index build"))
+_STAGES = (
+    ("read", "read + hash"),
+    ("parse", "parse"),
+    ("tokenize", "tokenize"),
+    ("index", "index build"),
+    ("warm-up", "warm-up (typo table, snippets)"),
+)
 
 
 def render(results: list[Result], cold_runs: int) -> str:

@@ -6,7 +6,8 @@ A symmetric-delete table finds every vocabulary word within one edit without sca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Container, Sequence
 
 _S0, _L, _V, _T = 0xAC00, 19, 21, 28
 
@@ -56,25 +57,39 @@ def _eligible(word: str) -> bool:
 
 
 class Speller:
-    def __init__(self, vocabulary: Iterable[str], weight: dict[str, float]) -> None:
-        self._weight = weight
-        self._table: dict[str, list[str]] = {}
-        for word in vocabulary:
-            if not _eligible(word):
-                continue
-            j = jamo(word)
-            for key in (j, *_deletes(j)):
-                self._table.setdefault(key, []).append(word)
+    """A symmetric-delete table over an append-only word list (an index's term table).
 
-    def correct(self, word: str) -> str | None:
-        """The most frequent vocabulary word one edit away, or None."""
+    It only grows: extend() indexes the words added since the last call, so a reindex that adds a few
+    terms costs a few terms, not the whole vocabulary again. Words a table holds but the current index
+    no longer uses are filtered out by correct()'s `known`.
+    """
+
+    def __init__(self) -> None:
+        self._table: dict[str, list[str]] = {}
+        self._done = 0  # words[:_done] are in the table
+        self._lock = threading.Lock()  # one writer; readers need none (dict/list reads are atomic)
+
+    def extend(self, words: Sequence[str]) -> Speller:
+        """Index words[self._done:] (words only ever grows at the end)."""
+        with self._lock:
+            table = self._table
+            for word in words[self._done :]:
+                if _eligible(word):
+                    j = jamo(word)
+                    for key in (j, *_deletes(j)):
+                        table.setdefault(key, []).append(word)
+            self._done = max(self._done, len(words))
+        return self
+
+    def correct(self, word: str, known: Container[str], weight: Callable[[str], float]) -> str | None:
+        """The most frequent known word one edit away, or None."""
         if not _eligible(word):
             return None
         j = jamo(word)
         seen: set[str] = set()
         for key in (j, *_deletes(j)):
             seen.update(self._table.get(key, ()))
-        hits = [w for w in seen if w != word and _within_one(jamo(w), j)]
+        hits = [w for w in seen if w != word and w in known and _within_one(jamo(w), j)]
         if not hits:
             return None
-        return max(hits, key=lambda w: (self._weight.get(w, 0.0), w))
+        return max(hits, key=lambda w: (weight(w), w))
