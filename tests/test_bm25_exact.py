@@ -114,6 +114,65 @@ def test_built_from_parts_equals_built_at_once(variant: str) -> None:
             assert np.array_equal(parts.get_scores(q), whole.get_scores(q))
 
 
+@pytest.mark.parametrize("variant", ["okapi", "plus", "l"])
+def test_spliced_equals_built_at_once(variant: str) -> None:
+    """What a reindex does to the index in hand: some files dropped, some replaced, some added (with new
+    terms interned after the old index was built), the rest kept; equal to a build of the new corpus."""
+    rng = random.Random(f"splice-{variant}")
+    params = BM25Params(variant=variant)  # type: ignore[arg-type]
+    for _ in range(20):
+        files = [corpus(rng, rng.randint(1, 5)) for _ in range(rng.randint(1, 7))]
+        terms = Terms()
+        counted = [Bags.count(f, terms) for f in files]
+        old = SparseBM25.from_bags(Bags.concat(counted), terms, params)
+        new_files, remap, added, at = [], [], [], []
+        for f in files:
+            fate = rng.choice(["keep", "keep", "drop", "replace"])
+            if fate == "drop":
+                remap += [-1] * len(f)
+                continue
+            if fate == "keep":
+                remap += range(sum(map(len, new_files)), sum(map(len, new_files)) + len(f))
+                new_files.append(f)
+                continue
+            remap += [-1] * len(f)
+            f = [*corpus(rng, rng.randint(1, 5)), ["brand-new", rng.choice(WORDS)]]
+            at += range(sum(map(len, new_files)), sum(map(len, new_files)) + len(f))
+            added.append(Bags.count(f, terms))
+            new_files.append(f)
+        if not new_files:
+            continue
+        docs = [d for f in new_files for d in f]
+        order = first_seen(Bags.count(docs, Terms(terms.words)).ids)  # the new corpus's term order
+        spliced = SparseBM25.splice(
+            old,
+            np.array(remap, dtype=np.int64),
+            Bags.concat(added),
+            np.array(at, dtype=np.int64),
+            order,
+            params,
+        )
+        whole = SparseBM25.fit(Bags.count(docs, Terms(terms.words)), Terms(terms.words), params)
+        assert spliced.params == whole.params  # the Okapi -> Plus fallback too
+        assert spliced.avgdl == whole.avgdl
+        for w, i in whole.vocab.items():
+            j = spliced.vocab[w]
+            assert spliced.idf[j] == whole.idf[i], w
+            assert np.array_equal(spliced.postings(j), whole.postings(i))
+        assert set(spliced.vocab) == set(whole.vocab)
+        for q in queries(rng, docs):
+            assert np.array_equal(spliced.get_scores(q), whole.get_scores(q))
+
+
+def test_a_splice_that_numbers_documents_twice_is_refused() -> None:
+    terms = Terms()
+    old = SparseBM25.from_bags(Bags.count([["a"], ["b"]], terms), terms)
+    added = Bags.count([["c"]], terms)
+    order = np.array([terms.index["a"], terms.index["b"], terms.index["c"]], dtype=np.int32)
+    with pytest.raises(ValueError, match="each once"):
+        SparseBM25.splice(old, np.array([0, 1]), added, np.array([1]), order)
+
+
 def test_a_wrong_term_order_is_refused() -> None:
     terms = Terms()
     bags = Bags.count([["a", "b"], ["b", "c"]], terms)

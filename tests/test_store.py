@@ -377,8 +377,8 @@ def _same_index(a: Engine, b: Engine) -> None:
 
 @pytest.mark.parametrize("restart", [False, True])
 def test_one_file_reindex_equals_a_full_build(built, analyzer, restart):
-    """Reused rows (kept in memory, or cut from the saved postings after a restart) plus the changed
-    file's new rows give exactly the index a full build gives."""
+    """The index in hand with the changed files' documents replaced (in memory, or as loaded after a
+    restart) is exactly the index a full build gives."""
     store, engine = built
     if restart:
         engine = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning(), analyzer=analyzer)
@@ -395,6 +395,28 @@ def test_one_file_reindex_equals_a_full_build(built, analyzer, restart):
     again = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning(), analyzer=analyzer)
     assert again.report.retokenized == 0
     _same_index(again, full)
+
+
+def test_renamed_files_that_move_in_the_order_are_put_in_anew(built, analyzer, monkeypatch):
+    """After a restart, files renamed so that they change places (a -> the end, the last -> the front):
+    their postings cannot keep their order, so they are counted again from their tokens (no Kiwi, no
+    transpose of the whole corpus) and the result is still exactly a full build."""
+    store, _ = built
+    engine = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning(), analyzer=analyzer)
+    (store.folder / "n000.md").rename(store.folder / "zz.md")
+    (store.folder / "n004.md").rename(store.folder / "a.md")
+    (store.folder / "n002.md").write_text("# 포도 노트\n\n포도 대신 체리.\n", encoding="utf-8")
+
+    def no_transpose(*_a, **_k):
+        raise AssertionError("the whole corpus was transposed back to rows")
+
+    monkeypatch.setattr(store_mod, "_doc_major", no_transpose)
+    step = store.rebuild(Tuning(), engine)
+    assert step.report.retokenized == 1  # n002 only: renamed files keep their tokens
+    monkeypatch.undo()
+    full = IndexStore(store.folder, None).rebuild(Tuning(), None, full=True, analyzer=analyzer)
+    _same_index(step, full)
+    assert top_source(step, "체리") == "n002.md" and top_source(step, "사과") == "zz.md"
 
 
 def test_unchanged_files_are_not_read_again(built, monkeypatch):

@@ -18,7 +18,7 @@ from bot.errors import QuestionError
 from bot.index.bm25 import BM25Params
 from bot.index.build import SearchIndex, Weights
 from bot.index.grams import hangul_bigrams
-from bot.index.store import NoteEntry
+from bot.index.store import NoteEntry, SectionList
 from bot.notes.install import InstallSnippet, choose_snippets, lookup
 from bot.notes.section import Section
 from bot.text import clip
@@ -241,11 +241,16 @@ class Engine:
 
     def examples(self, n: int = 5) -> list[str]:
         """Section titles worth asking about: shallow headings first, one per title."""
-        if self._examples is None:  # sorted once per engine, not on every decline
+        if self._examples is None:  # once per engine, not on every decline
+            secs = self.index.sections
+            if isinstance(secs, SectionList):  # from the saved levels: no Section objects for every file
+                levels = secs.levels()
+            else:
+                levels = np.asarray([s.level for s in secs], dtype=np.int64)
+            deep = np.flatnonzero(levels >= 2)
             seen: dict[str, None] = {}
-            for s in sorted(self.index.sections, key=lambda s: (s.level <= 1, s.level)):
-                if s.level >= 2 and s.title not in seen:
-                    seen[s.title] = None
+            for i in deep[np.argsort(levels[deep], kind="stable")].tolist():  # level 2 first, file order
+                seen.setdefault(secs[i].title)
                 if len(seen) >= 25:
                     break
             self._examples = list(seen)

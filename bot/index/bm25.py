@@ -83,6 +83,71 @@ class SparseBM25:
         return bm
 
     @classmethod
+    def splice(
+        cls,
+        old: SparseBM25,
+        remap: np.ndarray,
+        added: Bags,
+        at: np.ndarray,
+        order: np.ndarray,
+        params: BM25Params | None = None,
+    ) -> SparseBM25:
+        """`old` with some documents dropped and others added, equal to fitting the new corpus from rows.
+
+        remap: for each old document its new number, or -1 where it is dropped (kept documents keep
+        their relative order); added: the new documents' rows; at: their numbers (ascending); order: the
+        new corpus's terms in first-occurrence order. Costs one pass over the postings instead of two
+        transposes of the whole corpus (a reindex right after a restart has no rows to transpose back).
+        """
+        self = cls.__new__(cls)
+        self.params, self.terms = params or BM25Params(), old.terms
+        v, v_old = len(old.terms), len(old.indptr) - 1
+        n_docs = int((remap >= 0).sum()) + len(at)
+        # The kept postings renumbered (still ascending within each term: remap keeps their order), the
+        # dropped documents' postings (a few files' worth) taken out.
+        docs = remap.astype(np.int32)[old.docs]
+        tf = old.tf
+        counts = np.zeros(v, dtype=np.int64)
+        counts[:v_old] = np.diff(old.indptr)
+        gone = np.flatnonzero(docs < 0)
+        if len(gone):
+            held_by = np.searchsorted(old.indptr, gone, side="right") - 1  # each one's term
+            counts[:v_old] -= np.bincount(held_by, minlength=v_old)
+            docs, tf = np.delete(docs, gone), np.delete(tf, gone)
+        tf = tf.astype(np.int32, copy=False)  # a loaded index may hold narrower counts
+        if len(added.ids):
+            # The added postings, term-major; each goes after its term's kept postings of lower documents
+            # (searched per term: a changed file holds a few thousand terms).
+            rows = np.repeat(at.astype(np.int32), np.diff(added.indptr))
+            o = np.lexsort((rows, added.ids))
+            a_term, a_doc, a_tf = added.ids[o], rows[o], added.tfs[o].astype(np.int32)
+            starts = np.cumsum(counts) - counts  # each term's first kept posting
+            firsts = np.flatnonzero(np.diff(a_term, prepend=-1))
+            where = np.empty(len(o), dtype=np.int64)
+            for a, b, t in zip(
+                firsts.tolist(), [*firsts[1:].tolist(), len(o)], a_term[firsts].tolist(), strict=True
+            ):
+                lo = int(starts[t])
+                where[a:b] = lo + np.searchsorted(docs[lo : lo + counts[t]], a_doc[a:b])
+            docs, tf = np.insert(docs, where, a_doc), np.insert(tf, where, a_tf)
+            counts += np.bincount(a_term, minlength=v)
+        self.indptr = np.zeros(v + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.indptr[1:])
+        self.docs, self.tf = docs, tf
+        held = np.flatnonzero(remap >= 0)
+        if not np.array_equal(np.sort(np.concatenate([remap[held], at])), np.arange(n_docs)):
+            raise ValueError("remap and at must number the new documents 0..n-1, each once")
+        lengths = np.zeros(n_docs, dtype=np.int64)
+        lengths[remap[held]] = old.lengths[held]
+        lengths[at] = added.lengths
+        self.lengths = lengths
+        self._fit_idf(order)
+        if self.params.variant == "okapi" and self.n_docs and not (self.idf > 0).any():  # as fit() does
+            self.params = replace(self.params, variant="plus")
+            self._fit_idf(order)
+        return self
+
+    @classmethod
     def from_arrays(
         cls,
         params: BM25Params,
@@ -125,13 +190,17 @@ class SparseBM25:
             self.docs = np.zeros(0, dtype=np.int32)
             self.tf = np.zeros(0, dtype=np.int32)
             first = np.zeros(0, dtype=np.int64)
+        if order is None:
+            order = np.flatnonzero(np.diff(self.indptr))[np.argsort(first, kind="stable")]
+        self._fit_idf(order)
+
+    def _fit_idf(self, order: np.ndarray) -> None:
+        """IDF (terms in first-occurrence order) and the per-document factors, postings in place."""
         df = np.diff(self.indptr)
         present = np.flatnonzero(df)
-        if order is None:
-            order = present[np.argsort(first, kind="stable")]
-        elif len(order) != len(present) or not np.array_equal(np.sort(order), present):
+        if len(order) != len(present) or not np.array_equal(np.sort(order), present):
             raise ValueError("term order does not list exactly the terms the documents hold")
-        self.idf = self._idf(n, df, order)
+        self.idf = self._idf(len(self.lengths), df, order)
         self._finish()
 
     def _idf(self, n: int, df: np.ndarray, order: np.ndarray) -> np.ndarray:

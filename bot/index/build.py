@@ -133,3 +133,26 @@ class SearchIndex:
             view([c.grams for c in counts], [c.grams_seen for c in counts], tables.grams),
             weights,
         )
+
+    @classmethod
+    def splice(
+        cls,
+        old: SearchIndex,
+        sections: Sequence[Section],
+        remap: np.ndarray,
+        added: Sequence[Counts],
+        at: np.ndarray,
+        seen: Sequence[tuple[np.ndarray, np.ndarray]],
+        params: BM25Params | None = None,
+    ) -> SearchIndex:
+        """`old` with the documents remap drops and the added files' rows (numbered `at`) put in: the
+        same index as assemble() over all files' counts (seen: every file's first-occurrence terms, in
+        file order), without the whole corpus's rows."""
+        tables = old.tables
+
+        def view(bm: SparseBM25, part: int, terms: Terms) -> SparseBM25:
+            rows = Bags.concat([(c.morph, c.grams)[part] for c in added])
+            order = merge_first_seen([s[part] for s in seen], len(terms))
+            return SparseBM25.splice(bm, remap, rows, at, order, params)
+
+        return cls(sections, view(old.bm25, 0, tables.morph), view(old.grams, 1, tables.grams), old.weights)

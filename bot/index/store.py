@@ -228,6 +228,12 @@ class SectionList(Sequence[Section]):
         for e in self._entries:
             yield from e.sections
 
+    def levels(self) -> np.ndarray:
+        """Every section's heading level, without making the sections."""
+        if not self._entries:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([e.record.levels for e in self._entries])
+
 
 @dataclass(frozen=True)
 class Found:
@@ -526,9 +532,11 @@ class IndexStore:
         if unchanged and saved.index is not None:
             index = saved.index  # nothing changed since it was built: no counting
         else:
-            _count_missing(entries, saved, tables, weights)
-            counts = [e.counts() for e in entries.values()]
-            index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
+            index = _splice(entries, saved, tables, weights, tuning.bm25, sections)
+            if index is None:  # no index in hand to start from (or other weights): from every file's rows
+                _count_missing(entries, saved, tables, weights)
+                counts = [e.counts() for e in entries.values()]
+                index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
         engine = Engine.from_index(index, analyzer, tuning, entries, warnings, started, retokenized=len(todo))
         if always_write or not unchanged:
             self._save(engine, background)
@@ -946,8 +954,61 @@ def _count_missing(entries: dict[str, NoteEntry], saved: Saved, tables: Tables, 
             e.bags = (morph.rows(lo, hi), grams.rows(lo, hi))
     for e in need:
         if e.bags is None or e.weights != weights:
-            c = count_file(e.sections, e.tokens(tables.morph), weights, tables)
-            e.weights, e.seen, e.bags = weights, (c.morph_seen, c.grams_seen), (c.morph, c.grams)
+            _recount(e, tables, weights)
+
+
+def _recount(e: NoteEntry, tables: Tables, weights: Weights) -> None:
+    """A file's rows counted again from its tokens (no Kiwi)."""
+    c = count_file(e.sections, e.tokens(tables.morph), weights, tables)
+    e.weights, e.seen, e.bags = weights, (c.morph_seen, c.grams_seen), (c.morph, c.grams)
+
+
+def _splice(
+    entries: dict[str, NoteEntry],
+    saved: Saved,
+    tables: Tables,
+    weights: Weights,
+    params: BM25Params,
+    sections: Sequence[Section],
+) -> SearchIndex | None:
+    """The index in hand with only the changed files' documents replaced, or None where it cannot be.
+
+    A file with the same name, bytes and weights as in the index in hand keeps its postings (renumbered);
+    any other is counted (from its tokens, no Kiwi) and put in. The first reindex after a restart thus
+    needs no per-file rows, and no reindex transposes the whole corpus.
+    """
+    post = saved.postings
+    if post is None or post.weights != weights or post.bm25.terms is not tables.morph:
+        return None
+    if post.grams.terms is not tables.grams:
+        return None
+    old: dict[str, tuple[int, NoteEntry]] = {}
+    pos = 0
+    for e in saved.entries.values():  # the postings' documents are these entries' sections, in order
+        old[e.source] = (pos, e)
+        pos += e.n_sections
+    if pos != post.bm25.n_docs:
+        return None
+    remap = np.full(pos, -1, dtype=np.int64)
+    added: list[Counts] = []
+    at: list[np.ndarray] = []
+    new = 0
+    last = -1  # kept files must stay in their order (a renamed file may move: it is put in anew)
+    for e in entries.values():
+        n = e.n_sections
+        was = old.get(e.source)
+        if was is not None and was[0] > last and was[1].digest == e.digest and e.weights == weights:
+            remap[was[0] : was[0] + n] = np.arange(new, new + n)
+            last = was[0]
+        else:
+            if e.bags is None or e.weights != weights:
+                _recount(e, tables, weights)
+            added.append(e.counts())
+            at.append(np.arange(new, new + n, dtype=np.int64))
+        new += n
+    seen = [e.seen for e in entries.values()]
+    numbers = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
+    return SearchIndex.splice(post, sections, remap, added, numbers, seen, params)
 
 
 def _doc_major(bm: SparseBM25) -> Bags:
