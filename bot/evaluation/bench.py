@@ -306,6 +306,7 @@ class Result:
     incr_save_s: float = 0.0  # the save itself
     incr_parts: dict[str, float] = field(default_factory=dict)
     incr_retokenized: int = 0
+    restart_incr_s: float = 0.0  # the same, the first reindex after a restart (in a new process)
     query_p50_ms: float = 0.0
     query_p99_ms: float = 0.0
     query_max_ms: float = 0.0
@@ -422,6 +423,25 @@ print(json.dumps({"loaded": loaded, "peak": _hwm()}))
 )
 
 
+# The bot restarted (index loaded from its file, warmed up), then one note edited and reindexed: the
+# case a maintainer meets most, where no file's counted rows are in memory yet.
+_RESTART_REINDEX = """
+import json, sys
+from pathlib import Path
+from bot.answers.service import AnswerService
+from bot.config import load_config
+from bot.evaluation.bench import change_one_file
+
+config = load_config(sys.argv[1])
+svc = AnswerService.from_config(config)
+loaded = svc.engine.report.retokenized == 0
+change_one_file(Path(config.knowledge_dir), sys.argv[2])
+report = svc.reindex_sync()
+svc.store.wait_saved()
+print(json.dumps({"loaded": loaded, "ok": report.ok, "seconds": report.seconds}))
+"""
+
+
 def _stamp(path: Path | None) -> tuple[int, int] | None:
     try:
         st = path.stat() if path is not None else None
@@ -480,6 +500,7 @@ def stage_timers() -> Iterator[dict[str, float]]:
     wrap(store, "tokenize_sections", "tokenize")
     wrap(store, "count_file", "index")  # counting the changed files' sections
     wrap(store.SearchIndex, "assemble", "index")
+    wrap(store.SearchIndex, "splice", "index")  # a reindex: the index in hand, changed files replaced
     wrap(store.IndexStore, "_write_now", "save")
     from bot.answers.engine import Engine
 
@@ -724,6 +745,16 @@ def bench_folder(
         res.notes.append(f"{res.label}: {rebuilt} memory run(s) found the saved index stale; re-run")
     mem = json.loads(out.strip().splitlines()[-1])
     res.rss_mb, res.rss_loaded_mb = float(mem["peak"]), float(mem["loaded"])
+
+    for _ in range(3):  # a start-up that found the saved index stale measured a rebuild: again
+        _, out = timed_process([sys.executable, "-c", _RESTART_REINDEX, str(cfg_path), changed], work)
+        after = json.loads(out.strip().splitlines()[-1])
+        if not after["ok"]:
+            raise RuntimeError(f"reindex after a restart failed: {out[-300:]!r}")
+        if after["loaded"]:
+            res.restart_incr_s = float(after["seconds"])
+            break
+        res.notes.append(f"{res.label}: the restart found the saved index stale; measured again")
     res.load.append(os.getloadavg()[0])
 
 
@@ -854,9 +885,10 @@ def verdicts(results: list[Result]) -> list[tuple[str, str, str]]:
                 f"{ratio:.2f} x ({r.full_s:.2f} / {r.peer_tok_s:.2f} s)",
             )
         check(
-            r.incr_s <= TARGET_INCREMENTAL_S,
+            max(r.incr_s, r.restart_incr_s) <= TARGET_INCREMENTAL_S,
             f"[{r.label}] one changed file <= {TARGET_INCREMENTAL_S:g} s beyond start-up",
-            f"{r.incr_s:.2f} s answering from the new index; its file saved by {r.incr_saved_s:.2f} s",
+            f"{r.incr_s:.2f} s answering from the new index ({r.restart_incr_s:.2f} s for the first one "
+            f"after a restart); its file saved by {r.incr_saved_s:.2f} s",
         )
         limit = r.kiwi_cold_s + TARGET_COLD_EXTRA_S
         check(
@@ -927,6 +959,8 @@ def render(results: list[Result], cold_runs: int) -> str:
     stages(lambda r: r.incr_parts, lambda r: r.incr_s)
     row("    saved, in the background, by s", lambda r: f"{r.incr_saved_s:.2f}")
     row("    of which the save itself s", lambda r: f"{r.incr_save_s:.2f}")
+    target = f"<= {TARGET_INCREMENTAL_S:g}"
+    row("  the first one after a restart s", lambda r: f"{r.restart_incr_s:.2f}", target)
     row(f"  cold start s (median of {cold_runs})", lambda r: f"{r.cold_s:.2f}", "<= Kiwi's + 1.5")
     row("  Kiwi's own cold start s (median)", lambda r: f"{r.kiwi_cold_s:.2f}")
     row("    ours - Kiwi's s", lambda r: f"{r.cold_s - r.kiwi_cold_s:+.2f}", f"<= +{TARGET_COLD_EXTRA_S:g}")
