@@ -90,8 +90,8 @@ class NoteEntry:
 
     Its sections are stored as one `_Record` (UTF-8 and int arrays, what the saved file holds) and become
     Section objects on first use: a cold start answers without building 100k of them. Tokens are ids in
-    the index's morpheme table (decoded only when a file must be recounted); `bags`, the file's counted
-    rows, are cut from the saved postings on the first reindex after a restart.
+    the index's morpheme table (decoded only when a file must be recounted); `bags`, a newly read file's
+    counted rows, are held only until the index is built from them (a reindex splices the index itself).
     """
 
     def __init__(
@@ -534,9 +534,13 @@ class IndexStore:
         else:
             index = _splice(entries, saved, tables, weights, tuning.bm25, sections)
             if index is None:  # no index in hand to start from (or other weights): from every file's rows
-                _count_missing(entries, saved, tables, weights)
+                for e in entries.values():
+                    if e.bags is None or e.weights != weights:
+                        _recount(e, tables, weights)
                 counts = [e.counts() for e in entries.values()]
                 index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
+            for e in entries.values():
+                e.bags = None  # the index holds them now (at 100k sections, ~100 MB not kept twice)
         engine = Engine.from_index(index, analyzer, tuning, entries, warnings, started, retokenized=len(todo))
         if always_write or not unchanged:
             self._save(engine, background)
@@ -934,29 +938,6 @@ def _entry(
     )
 
 
-def _count_missing(entries: dict[str, NoteEntry], saved: Saved, tables: Tables, weights: Weights) -> None:
-    """Give every entry its counted rows: cut from the postings they were saved in where the weights are
-    the same (one transpose for all files), else counted again from their tokens (no Kiwi)."""
-    need = [e for e in entries.values() if e.bags is None or e.weights != weights]
-    if not need:
-        return
-    rows: dict[str, tuple[int, int]] = {}
-    pos = 0
-    for e in saved.entries.values():  # the postings' documents are these entries' sections, in order
-        rows[e.source] = (pos, pos + e.n_sections)
-        pos += e.n_sections
-    post = saved.postings
-    cut = [e for e in need if post is not None and post.weights == weights == e.weights and e.source in rows]
-    if cut and post is not None:
-        morph, grams = _doc_major(post.bm25), _doc_major(post.grams)
-        for e in cut:
-            lo, hi = rows[e.source]
-            e.bags = (morph.rows(lo, hi), grams.rows(lo, hi))
-    for e in need:
-        if e.bags is None or e.weights != weights:
-            _recount(e, tables, weights)
-
-
 def _recount(e: NoteEntry, tables: Tables, weights: Weights) -> None:
     """A file's rows counted again from its tokens (no Kiwi)."""
     c = count_file(e.sections, e.tokens(tables.morph), weights, tables)
@@ -1009,16 +990,6 @@ def _splice(
     seen = [e.seen for e in entries.values()]
     numbers = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
     return SearchIndex.splice(post, sections, remap, added, numbers, seen, params)
-
-
-def _doc_major(bm: SparseBM25) -> Bags:
-    """The postings back to rows per document (term ids ascending within a row: the first-occurrence
-    order lives in each entry's `seen`)."""
-    from scipy import sparse
-
-    n, v = bm.n_docs, len(bm.indptr) - 1  # the table may have grown since (new files' terms)
-    m = sparse.csc_matrix((bm.tf, bm.docs, bm.indptr), shape=(n, v)).tocsr()
-    return Bags(m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data.astype(np.int32), bm.lengths)
 
 
 def _alive(pid: int) -> bool:
