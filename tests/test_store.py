@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -71,6 +72,35 @@ def test_restart_loads_the_saved_index_without_tokenizing(built, monkeypatch):
     report = store.refresh(Tuning())
     assert (report.files, report.retokenized) == (5, 0)
     assert store.path.stat().st_mtime_ns == mtime  # not rewritten
+
+
+def test_start_up_reads_the_index_while_kiwi_starts(built, analyzer, monkeypatch):
+    """Kiwi's start (seconds, GIL released) and the index read overlap; a failed Kiwi reaches the caller."""
+    store, _ = built
+    kiwi_started = threading.Event()
+
+    def starting_kiwi(lexicon):
+        kiwi_started.set()
+        return analyzer
+
+    real_read = IndexStore.read
+
+    def read(self, *a, **k):
+        assert kiwi_started.wait(10), "the index was read before Kiwi started"
+        return real_read(self, *a, **k)
+
+    monkeypatch.setattr(store_mod, "analyzer_for", starting_kiwi)
+    monkeypatch.setattr(IndexStore, "read", read)
+    engine = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning())
+    assert engine.analyzer is analyzer and engine.report.retokenized == 0
+
+    def broken_kiwi(lexicon):
+        raise MemoryError("no room for the model")
+
+    monkeypatch.setattr(store_mod, "analyzer_for", broken_kiwi)
+    monkeypatch.setattr(IndexStore, "read", real_read)
+    with pytest.raises(MemoryError, match="no room"):
+        IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning())
 
 
 def test_index_records_what_it_was_built_from(built):

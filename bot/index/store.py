@@ -41,6 +41,7 @@ import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -323,6 +324,26 @@ def analyzer_for(lexicon: Lexicon) -> Analyzer:
         return found
 
 
+def analyzer_soon(lexicon: Lexicon) -> Future[Analyzer]:
+    """analyzer_for(lexicon), warmed up, in a background thread.
+
+    Kiwi's model load and its lazy first call (3-4 s) release the GIL, so a start-up reads and checks
+    its saved index meanwhile instead of after them.
+    """
+    future: Future[Analyzer] = Future()
+
+    def start() -> None:
+        try:
+            analyzer = analyzer_for(lexicon)
+            analyzer.warm_up()
+            future.set_result(analyzer)
+        except BaseException as err:  # handed to whoever waits for it
+            future.set_exception(err)
+
+    threading.Thread(target=start, name="kiwi-start", daemon=True).start()
+    return future
+
+
 def remember_analyzer(analyzer: Analyzer) -> None:
     """Offer a live analyzer to analyzer_for() (held weakly; tests share one Kiwi this way)."""
     with _analyzers_lock:
@@ -403,9 +424,10 @@ class IndexStore:
         """Start-up: the persisted index where it is still right, else (partly) rebuilt and saved."""
         started = time.perf_counter()
         lexicon = self._lexicon()
+        kiwi = analyzer_soon(lexicon) if analyzer is None else None  # Kiwi starts while the index is read
         saved = self.read(lexicon, tuning)
         scan = self._scan(saved.entries, lexicon)
-        analyzer = self._analyzer(lexicon, analyzer)
+        analyzer = self._analyzer(lexicon, kiwi.result() if kiwi is not None else analyzer)
         return self._assemble(analyzer, tuning, saved, scan, started, progress)
 
     def rebuild(
@@ -959,9 +981,7 @@ def _splice(
     needs no per-file rows, and no reindex transposes the whole corpus.
     """
     post = saved.postings
-    if post is None or post.weights != weights or post.bm25.terms is not tables.morph:
-        return None
-    if post.grams.terms is not tables.grams:
+    if post is None or post.weights != weights or post.tables != tables:
         return None
     old: dict[str, tuple[int, NoteEntry]] = {}
     pos = 0
