@@ -325,22 +325,22 @@ def analyzer_for(lexicon: Lexicon) -> Analyzer:
 
 
 def analyzer_soon(lexicon: Lexicon) -> Future[Analyzer]:
-    """analyzer_for(lexicon), warmed up, in a background thread.
+    """analyzer_for(lexicon), warming up in a background thread.
 
-    Kiwi's model load and its lazy first call (3-4 s) release the GIL, so a start-up reads and checks
-    its saved index meanwhile instead of after them.
+    Kiwi's constructor holds the GIL (~1.3 s, so it is simply run here), but its lazy first call (~2.3 s)
+    releases it: a start-up reads and checks its saved index meanwhile instead of after it.
     """
+    analyzer = analyzer_for(lexicon)
     future: Future[Analyzer] = Future()
 
-    def start() -> None:
+    def warm_up() -> None:
         try:
-            analyzer = analyzer_for(lexicon)
             analyzer.warm_up()
             future.set_result(analyzer)
         except BaseException as err:  # handed to whoever waits for it
             future.set_exception(err)
 
-    threading.Thread(target=start, name="kiwi-start", daemon=True).start()
+    threading.Thread(target=warm_up, name="kiwi-warm-up", daemon=True).start()
     return future
 
 
@@ -424,7 +424,7 @@ class IndexStore:
         """Start-up: the persisted index where it is still right, else (partly) rebuilt and saved."""
         started = time.perf_counter()
         lexicon = self._lexicon()
-        kiwi = analyzer_soon(lexicon) if analyzer is None else None  # Kiwi starts while the index is read
+        kiwi = analyzer_soon(lexicon) if analyzer is None else None  # warms up while the index is read
         saved = self.read(lexicon, tuning)
         scan = self._scan(saved.entries, lexicon)
         analyzer = self._analyzer(lexicon, kiwi.result() if kiwi is not None else analyzer)
