@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -72,36 +71,6 @@ def test_restart_loads_the_saved_index_without_tokenizing(built, monkeypatch):
     report = store.refresh(Tuning())
     assert (report.files, report.retokenized) == (5, 0)
     assert store.path.stat().st_mtime_ns == mtime  # not rewritten
-
-
-def test_start_up_reads_the_index_while_kiwi_warms_up(built, analyzer, monkeypatch):
-    """Kiwi's lazy first call (seconds, GIL released) and the index read overlap; a failure in it reaches
-    the caller."""
-    store, _ = built
-    reading = threading.Event()
-    real_read = IndexStore.read
-
-    def read(self, *a, **k):
-        reading.set()
-        return real_read(self, *a, **k)
-
-    warmed: list[bool] = []
-
-    def warm_up():
-        warmed.append(reading.wait(10))  # False: warmed up before the index was read, not beside it
-
-    monkeypatch.setattr(IndexStore, "read", read)
-    monkeypatch.setattr(analyzer, "warm_up", warm_up)
-    engine = IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning())
-    assert engine.analyzer is analyzer and engine.report.retokenized == 0
-    assert warmed == [True]
-
-    def broken():
-        raise MemoryError("no room for the model")
-
-    monkeypatch.setattr(analyzer, "warm_up", broken)
-    with pytest.raises(MemoryError, match="no room"):
-        IndexStore(store.folder, store.path.parent.parent).load_or_build(Tuning())
 
 
 def test_index_records_what_it_was_built_from(built):

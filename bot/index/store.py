@@ -41,7 +41,6 @@ import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -324,26 +323,6 @@ def analyzer_for(lexicon: Lexicon) -> Analyzer:
         return found
 
 
-def analyzer_soon(lexicon: Lexicon) -> Future[Analyzer]:
-    """analyzer_for(lexicon), warming up in a background thread.
-
-    Kiwi's constructor holds the GIL (~1.3 s, so it is simply run here), but its lazy first call (~2.3 s)
-    releases it: a start-up reads and checks its saved index meanwhile instead of after it.
-    """
-    analyzer = analyzer_for(lexicon)
-    future: Future[Analyzer] = Future()
-
-    def warm_up() -> None:
-        try:
-            analyzer.warm_up()
-            future.set_result(analyzer)
-        except BaseException as err:  # handed to whoever waits for it
-            future.set_exception(err)
-
-    threading.Thread(target=warm_up, name="kiwi-warm-up", daemon=True).start()
-    return future
-
-
 def remember_analyzer(analyzer: Analyzer) -> None:
     """Offer a live analyzer to analyzer_for() (held weakly; tests share one Kiwi this way)."""
     with _analyzers_lock:
@@ -424,10 +403,9 @@ class IndexStore:
         """Start-up: the persisted index where it is still right, else (partly) rebuilt and saved."""
         started = time.perf_counter()
         lexicon = self._lexicon()
-        kiwi = analyzer_soon(lexicon) if analyzer is None else None  # warms up while the index is read
         saved = self.read(lexicon, tuning)
         scan = self._scan(saved.entries, lexicon)
-        analyzer = self._analyzer(lexicon, kiwi.result() if kiwi is not None else analyzer)
+        analyzer = self._analyzer(lexicon, analyzer)
         return self._assemble(analyzer, tuning, saved, scan, started, progress)
 
     def rebuild(
@@ -981,7 +959,9 @@ def _splice(
     needs no per-file rows, and no reindex transposes the whole corpus.
     """
     post = saved.postings
-    if post is None or post.weights != weights or post.tables != tables:
+    if post is None or post.weights != weights or post.bm25.terms is not tables.morph:
+        return None
+    if post.grams.terms is not tables.grams:
         return None
     old: dict[str, tuple[int, NoteEntry]] = {}
     pos = 0
