@@ -1001,11 +1001,13 @@ def render(results: list[Result], cold_runs: int) -> str:
     lines += [
         "Query: Engine.ask on a warm engine (tokenizing the question included), 50 questions x rounds;",
         "peer: Kiwi tokenize + get_scores + top 10. Reindex: IndexStore.rebuild with a warm Analyzer",
-        "(start-up excluded); one-file: one note changed, rebuild with the old engine. Cold start: spawn to",
-        "exit of `python -m bot ask --json` with the index saved, each run next to a `Kiwi(); tokenize()`",
-        "process; subprocesses run a snapshot of bot/ taken at the start (others edit the tree). Peak",
-        "RSS: VmHWM of a process that loads the index, warms up and answers the 50 questions. Synthetic",
-        "sizes are generated notes plus the seed note.",
+        "(start-up excluded); one-file: one note changed, the bot's reindex (AnswerService: rebuild,",
+        "warm-up, swap) until it answers from the new index, in this process and, after a restart, in a",
+        "new one that loaded the saved index. Cold start: spawn to exit of `python -m bot ask --json`",
+        "with the index saved, each run next to a `Kiwi(); tokenize()` process; subprocesses run a",
+        "snapshot of bot/ taken at the start (others edit the tree). Peak RSS: VmHWM of a process that",
+        "loads the index, warms up and answers the 50 questions. Synthetic sizes are generated notes",
+        "plus the seed note.",
         "",
         "targets:",
     ]
