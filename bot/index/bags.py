@@ -1,10 +1,9 @@
-"""Documents as bags of term ids: what an index is counted from, kept so that it need not be counted again.
+"""Documents as bags of term ids: what an index is counted from.
 
 A `Terms` table gives every term string a small integer for good; `Bags` holds documents as rows of
 (term id, count), doc-major, in the order each term first occurs in its document (rank_bm25's dict order).
-A reindex of one changed file counts that file's sections only and concatenates the other files' rows as
-they were (index/store.py); index/bm25.py turns any Bags into BM25 postings with numpy, no Python loop
-over tokens.
+index/bm25.py turns Bags into BM25 postings with numpy (a full build), or splices a changed file's Bags
+into an existing index (a reindex), with no Python loop over tokens.
 """
 
 from __future__ import annotations
@@ -78,10 +77,6 @@ class Bags:
     @property
     def n_docs(self) -> int:
         return len(self.indptr) - 1
-
-    def rows(self, lo: int, hi: int) -> Bags:
-        a, b = int(self.indptr[lo]), int(self.indptr[hi])
-        return Bags(self.indptr[lo : hi + 1] - a, self.ids[a:b], self.tfs[a:b], self.lengths[lo:hi])
 
     @classmethod
     def count(cls, docs: Iterable[Sequence[str]], terms: Terms) -> Bags:

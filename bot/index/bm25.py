@@ -5,8 +5,9 @@ rank_bm25's get_scores builds a dense term-frequency vector per query term in Py
 documents holding it and how often), so a query term costs only its own postings; its BM25 values are
 computed there with the same float operations in the same order as rank_bm25 (each document's length
 factor once per build). The result equals rank_bm25 bit for bit (tests/test_bm25_exact.py checks on random
-corpora). Building from Bags (index/bags.py) is a transpose plus one IDF pass: no per-token Python work,
-which is what makes a one-file reindex cheap at 100k sections.
+corpora). Building from Bags (index/bags.py) is a transpose plus one IDF pass; a reindex instead splices
+the changed files' Bags into the index in hand (one pass over the postings, no transpose). Neither does
+per-token Python work, which is what makes a one-file reindex cheap at 100k sections.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ its own body, and its sub-sections' bodies ("small-to-big": "도커 장점" must
 sit under sub-headings). Measured on eval/: see the README's quality table.
 
 Counting is per note file (a section's document never reaches outside its file), so a reindex counts only
-the files that changed and reuses every other file's rows (`Counts`) as they were.
+the files that changed and splices them into the index in hand (`SearchIndex.splice`).
 """
 
 from __future__ import annotations
