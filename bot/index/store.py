@@ -534,10 +534,7 @@ class IndexStore:
         else:
             index = _splice(entries, saved, tables, weights, tuning.bm25, sections)
             if index is None:  # no index in hand to start from (or other weights): from every file's rows
-                for e in entries.values():
-                    if e.bags is None or e.weights != weights:
-                        _recount(e, tables, weights)
-                counts = [e.counts() for e in entries.values()]
+                counts = [_counts(e, tables, weights) for e in entries.values()]
                 index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
             for e in entries.values():
                 e.bags = None  # the index holds them now (at 100k sections, ~100 MB not kept twice)
@@ -938,10 +935,12 @@ def _entry(
     )
 
 
-def _recount(e: NoteEntry, tables: Tables, weights: Weights) -> None:
-    """A file's rows counted again from its tokens (no Kiwi)."""
-    c = count_file(e.sections, e.tokens(tables.morph), weights, tables)
-    e.weights, e.seen, e.bags = weights, (c.morph_seen, c.grams_seen), (c.morph, c.grams)
+def _counts(e: NoteEntry, tables: Tables, weights: Weights) -> Counts:
+    """A file's counted rows for these weights: those in hand, else counted from its tokens (no Kiwi)."""
+    if e.bags is None or e.weights != weights:
+        c = count_file(e.sections, e.tokens(tables.morph), weights, tables)
+        e.weights, e.seen, e.bags = weights, (c.morph_seen, c.grams_seen), (c.morph, c.grams)
+    return e.counts()
 
 
 def _splice(
@@ -959,9 +958,7 @@ def _splice(
     needs no per-file rows, and no reindex transposes the whole corpus.
     """
     post = saved.postings
-    if post is None or post.weights != weights or post.bm25.terms is not tables.morph:
-        return None
-    if post.grams.terms is not tables.grams:
+    if post is None or post.weights != weights or post.tables != tables:  # Terms compare by identity
         return None
     old: dict[str, tuple[int, NoteEntry]] = {}
     pos = 0
@@ -982,9 +979,7 @@ def _splice(
             remap[was[0] : was[0] + n] = np.arange(new, new + n)
             last = was[0]
         else:
-            if e.bags is None or e.weights != weights:
-                _recount(e, tables, weights)
-            added.append(e.counts())
+            added.append(_counts(e, tables, weights))
             at.append(np.arange(new, new + n, dtype=np.int64))
         new += n
     seen = [e.seen for e in entries.values()]
