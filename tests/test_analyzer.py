@@ -222,9 +222,9 @@ def test_undecodable_dictionary_file_is_a_warning(tmp_path: Path) -> None:
     assert any(w.startswith("aliases.txt") for w in lex.warnings)
 
 
-def test_normalize_turns_every_control_character_into_a_space() -> None:
-    """The one-regex fast path equals the per-character definition (category C* -> space) on random text,
-    with and without characters outside the BMP."""
+def test_normalize_turns_every_control_character_but_line_breaks_into_a_space() -> None:
+    """The one-regex fast path equals the per-character definition (category C* but "\\n" -> space) on
+    random text, with and without characters outside the BMP."""
     import random
     import unicodedata
 
@@ -232,7 +232,7 @@ def test_normalize_turns_every_control_character_into_a_space() -> None:
 
     def by_char(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
-        return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+        return "".join(" " if unicodedata.category(c)[0] == "C" and c != "\n" else c for c in text)
 
     rng = random.Random(3)
     for n in range(500):
@@ -240,3 +240,34 @@ def test_normalize_turns_every_control_character_into_a_space() -> None:
         text = "".join(chr(rng.randrange(0, top)) for _ in range(40))
         assert _normalize(text) == by_char(text), repr(text)
     assert _normalize("도커\x00설치\u200b끝\x1f") == "도커 설치 끝 "
+    assert _normalize("도커\r\n설치\n") == "도커 \n설치\n"
+
+
+class _KiwiSpy:
+    """Records what reaches Kiwi; analyses with the real one."""
+
+    def __init__(self, kiwi) -> None:
+        self.kiwi, self.seen = kiwi, []
+
+    def tokenize(self, text, *a, **k):
+        texts = [text] if isinstance(text, str) else list(text)
+        self.seen.extend(texts)
+        return self.kiwi.tokenize(text if isinstance(text, str) else texts, *a, **k)
+
+
+def test_lines_with_no_korean_never_reach_kiwi(analyzer, monkeypatch) -> None:
+    """Code and English-only lines are tokenized without Kiwi (their runs are still tokens); a Korean
+    comment inside code still reaches it."""
+    spy = _KiwiSpy(analyzer._kiwi)
+    monkeypatch.setattr(analyzer, "_kiwi", spy)
+    body = "우분투에 도커 설치\n\nsudo apt-get install docker-ce\ndocker run -it ubuntu\n# 컨테이너 실행 확인"
+    for tokens in (analyzer.tokenize(body), analyzer.tokenize_many([body])[0]):
+        assert {"우분투", "도커", "설치", "컨테이너", "실행", "docker-ce", "apt-get", "sudo"} <= set(tokens)
+    assert spy.seen and all("apt" not in t and "A -A" not in t and "\n" not in t for t in spy.seen)
+    assert all("컨테이너 실행" in t for t in spy.seen)
+    spy.seen.clear()
+    assert (
+        analyzer.tokenize("docker run -it ubuntu\nkubectl get pods")
+        == analyzer.tokenize_many(["docker run -it ubuntu\nkubectl get pods"])[0]
+    )
+    assert spy.seen == []  # nothing Korean: Kiwi is not called at all

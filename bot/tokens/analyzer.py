@@ -3,7 +3,8 @@
 Three passes, each for a reason Kiwi alone gets wrong:
 1. ASCII/code runs (EC2, docker.sock, get.docker.com, docker-compose.yml) are cut out before Kiwi, which
    would split them ("EC" + "2"); each run yields itself lower-cased plus its parts.
-2. The Korean rest goes through Kiwi with the maintainers' user words; content morphemes are kept.
+2. The Korean rest goes through Kiwi with the maintainers' user words; content morphemes are kept. A line
+   with no Korean left (code, English prose) is not sent to Kiwi at all.
 3. Every token goes through the alias table (도커 = docker, 장단점 => 장점 단점).
 """
 
@@ -176,7 +177,7 @@ def _control_bmp() -> re.Pattern[str]:
     """One character class for every Basic Multilingual Plane character of Unicode category C*."""
     ranges: list[tuple[int, int]] = []
     for cp in range(0x10000):
-        if unicodedata.category(chr(cp))[0] != "C":
+        if unicodedata.category(chr(cp))[0] != "C" or cp == 0x0A:  # line breaks stay (see _split)
             continue
         if ranges and ranges[-1][1] == cp - 1:
             ranges[-1] = (ranges[-1][0], cp)
@@ -192,7 +193,7 @@ def _normalize(text: str) -> str:
     # NFKC folds full-width ASCII (ＥＣ２) and compatibility jamo; control characters become spaces.
     text = unicodedata.normalize("NFKC", text)
     if _ASTRAL.search(text):  # emoji and the like: the per-character way (rare)
-        return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+        return "".join(" " if unicodedata.category(c)[0] == "C" and c != "\n" else c for c in text)
     return _control_bmp().sub(" ", text)  # the same, in one regex pass (~7x faster)
 
 
@@ -243,6 +244,9 @@ class Analyzer:
         # A placeholder keeps the particle after a run attached to something ("Docker는" -> "A는"):
         # a bare "는" would be misread as a verb. Kiwi tags it SL and _finish drops SL.
         korean = _ASCII_RUN.sub("A", text)
+        # A line with nothing but ASCII left (code, English prose) gives Kiwi nothing to find: it is not
+        # sent (its runs are tokenized above). Kiwi reads the rest as one text, as before.
+        korean = " ".join(line for line in korean.split("\n") if _NEEDS_KIWI.search(line))
         return runs, korean
 
     def _finish(self, runs: Iterable[str], morphs: Iterable[tuple[str, str]]) -> list[str]:
