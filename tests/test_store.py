@@ -420,6 +420,34 @@ def test_renamed_files_that_move_in_the_order_are_put_in_anew(built, analyzer, m
     assert top_source(step, "체리") == "n002.md" and top_source(step, "사과") == "zz.md"
 
 
+def test_a_failing_splice_falls_back_to_a_full_assembly(built, analyzer, monkeypatch, caplog):
+    """Splicing is a shortcut: if it fails, the index is assembled from every file (same result), said in
+    the log, and neither the reindex nor a start-up fails."""
+    store, engine = built
+    (store.folder / "n001.md").write_text("# 바나나 노트\n\n바나나 대신 체리.\n", encoding="utf-8")
+
+    def broken(*_a, **_k):
+        raise ValueError("spliced wrong")
+
+    monkeypatch.setattr(store_mod.SearchIndex, "splice", broken)
+    with caplog.at_level("WARNING", logger="bot.index.store"):
+        step = store.rebuild(Tuning(), engine)
+    assert "could not splice" in caplog.text
+    full = IndexStore(store.folder, None).rebuild(Tuning(), None, full=True, analyzer=analyzer)
+    _same_index(step, full)
+
+    caplog.clear()
+    (store.folder / "n002.md").write_text("# 포도 노트\n\n포도 대신 우주선.\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="bot.index.store"):  # a start-up with a changed file
+        restarted = IndexStore(store.folder, store.path.parent.parent).load_or_build(
+            Tuning(), analyzer=analyzer
+        )
+    assert "could not splice" in caplog.text and restarted.report.retokenized == 1
+    _same_index(
+        restarted, IndexStore(store.folder, None).rebuild(Tuning(), None, full=True, analyzer=analyzer)
+    )
+
+
 def test_unchanged_files_are_not_read_again(built, monkeypatch):
     store, engine = built
     old = time.time_ns() - 10 * RACY_NS  # files last written well before they were read

@@ -532,7 +532,11 @@ class IndexStore:
         if unchanged and saved.index is not None:
             index = saved.index  # nothing changed since it was built: no counting
         else:
-            index = _splice(entries, saved, tables, weights, tuning.bm25, sections)
+            try:
+                index = _splice(entries, saved, tables, weights, tuning.bm25, sections)
+            except Exception:  # a shortcut: never the reason a start-up or reindex fails
+                log.warning("could not splice the index in hand; building it from every file", exc_info=True)
+                index = None
             if index is None:  # no index in hand to start from (or other weights): from every file's rows
                 counts = [_counts(e, tables, weights) for e in entries.values()]
                 index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
