@@ -61,8 +61,8 @@ class SparseBM25:
     def from_bags(
         cls, bags: Bags, terms: Terms, params: BM25Params | None = None, order: np.ndarray | None = None
     ) -> SparseBM25:
-        """order: the terms in the corpus's first-occurrence order, when the rows no longer show it
-        (rows rebuilt from saved postings are sorted by term id); None: read from the rows."""
+        """order: the terms in the corpus's first-occurrence order, when known (the files' own orders,
+        merged: checked, and the transpose then moves counts only); None: read from the rows."""
         self = cls.__new__(cls)
         self._assemble(bags, terms, params or BM25Params(), order)
         return self
@@ -97,8 +97,8 @@ class SparseBM25:
 
         remap: for each old document its new number, or -1 where it is dropped (kept documents keep
         their relative order); added: the new documents' rows; at: their numbers (ascending); order: the
-        new corpus's terms in first-occurrence order. Costs one pass over the postings instead of two
-        transposes of the whole corpus (a reindex right after a restart has no rows to transpose back).
+        new corpus's terms in first-occurrence order. Costs one pass over the postings, no transpose of
+        the whole corpus, and needs no rows for the kept documents (none are held after a restart).
         """
         self = cls.__new__(cls)
         self.params, self.terms = params or BM25Params(), old.terms
