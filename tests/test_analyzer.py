@@ -145,6 +145,84 @@ def test_tokenize_is_thread_safe(analyzer) -> None:
     assert got == expected * 10
 
 
+def test_groups_come_back_whole_and_in_order(analyzer) -> None:
+    """Empty groups, groups smaller than a batch and one larger than several batches: each group's
+    tokens equal tokenizing its texts one by one."""
+    groups = [[], SAMPLES[:2], SAMPLES * 80, [], [SAMPLES[-1]], SAMPLES[2:]]
+    got = list(analyzer.tokenize_groups(iter(groups)))
+    assert got == [[analyzer.tokenize(t) for t in g] for g in groups]
+
+
+def test_groups_are_pulled_while_kiwi_works_and_questions_pass_between_batches(analyzer) -> None:
+    """The stream pulls its input lazily (a caller parses as Kiwi works), keeps at most `ahead`
+    batches waiting, and holds Kiwi's lock per batch only: a question is answered mid-stream."""
+    pulled: list[int] = []
+
+    def groups():
+        for n in range(12):
+            pulled.append(n)
+            yield ["도커 컨테이너 설치 방법과 이미지 실행"] * analyzer.BATCH  # one batch per group
+
+    stream = analyzer.tokenize_groups(groups(), ahead=2)
+    first = next(stream)
+    assert first[0] == analyzer.tokenize("도커 컨테이너 설치 방법과 이미지 실행")
+    assert len(pulled) <= 4  # not the whole input up front
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a question while batches are queued
+        assert pool.submit(analyzer.tokenize, "우분투 설치").result(timeout=30) == ["우분투", "설치"]
+    stream.close()  # the caller stops early: the helper thread is shut down, nothing hangs
+    assert len(pulled) < 12
+
+
+def test_a_kiwi_error_reaches_the_caller(analyzer, monkeypatch) -> None:
+    class Broken:
+        def tokenize(self, *a, **k):
+            raise RuntimeError("kiwi failed")
+
+    monkeypatch.setattr(analyzer, "_kiwi", Broken())
+    with pytest.raises(RuntimeError, match="kiwi failed"):
+        list(analyzer.tokenize_groups([["도커 설치"]]))
+
+
+def test_runs_of_spaces_change_nothing(analyzer) -> None:
+    text = "- 도커를   설치한다\n    - 컨테이너    실행\t\t이미지"
+    assert analyzer.tokenize(text) == analyzer.tokenize("- 도커를 설치한다\n- 컨테이너 실행 이미지")
+
+
+def test_word_caches_give_the_same_terms_and_stay_bounded(analyzer, monkeypatch) -> None:
+    """Search terms are worked out once per word (and per ASCII run); a full cache is emptied."""
+    import bot.tokens.analyzer as module
+
+    text = "가상화와 가상 머신, Docker-Compose.yml 설정과 EC2 인스턴스의 차이"
+    first = analyzer.tokenize(text)
+    assert {"가상화", "docker-compose.yml", "ec2", "인스턴스"} <= set(first)
+    assert analyzer.tokenize(text) == first  # from the caches
+    monkeypatch.setattr(module, "_CACHE_LIMIT", 3)
+    assert analyzer.tokenize(text) == first
+    assert len(analyzer._morphs) <= 3 and len(analyzer._runs) <= 3
+    assert analyzer.tokenize(text) == first
+
+
+def test_notes_stream_gives_each_section_its_own_and_ancestors_title_tokens(analyzer) -> None:
+    """tokenize_notes: note by note in order; a heading text shared by notes is analysed once and
+    still gives the same tokens; a note with no sections comes back empty."""
+    from bot.notes.markdown import parse_sections
+    from bot.tokens.sections import source_words, tokenize_notes
+
+    a = "# 도커 설치\n## 우분투\n우분투에 도커를 설치한다.\n## 센토스\nyum으로 설치"
+    b = "# 도커 설치\n## 우분투\n쿠버네티스 파드 실행"
+    notes = [("a", parse_sections(a, "notes/a.md")), ("empty", []), ("b", parse_sections(b, "docker/b.md"))]
+    got = list(tokenize_notes(iter(notes), analyzer))
+    assert [key for key, _ in got] == ["a", "empty", "b"]
+    for (_, secs), (_, toks) in zip(notes, got, strict=True):
+        assert len(toks) == len(secs)
+        for s, t in zip(secs, toks, strict=True):
+            assert list(t.title) == analyzer.tokenize(s.heading_path[-1])
+            assert list(t.path) == [w for h in s.heading_path[:-1] for w in analyzer.tokenize(h)]
+            assert list(t.body) == analyzer.tokenize(s.body)
+            assert list(t.source) == analyzer.tokenize(source_words(s.source))
+    assert got[2][1][1].path == ("도커", "설치") and "쿠버네티스" in got[2][1][1].body
+
+
 # -- the dictionary files (no Kiwi needed) -------------------------------------------------------------
 def _dictionary(folder: Path, **files: str) -> Path:
     d = folder / "_dictionary"

@@ -179,15 +179,16 @@ import bot.index.store as store
 
 mode = sys.argv[2]
 if mode == "tokenizing":
-    real_tokenize = store.tokenize_sections
+    real_tokenize = store.tokenize_notes
 
-    def tokenize(sections, analyzer, progress=None):
-        def report(done, total):
-            print("PROGRESS", done, total, flush=True)
+    def tokenize(notes, analyzer):
+        notes = list(notes)
+        for done, item in enumerate(real_tokenize(notes, analyzer), 1):
+            print("PROGRESS", done, len(notes), flush=True)
             time.sleep(0.2)
-        return real_tokenize(sections, analyzer, report)
+            yield item
 
-    store.tokenize_sections = tokenize
+    store.tokenize_notes = tokenize
 else:  # writing: half of the new file is on disk when the kill comes
     real_write = store._write_npz
 

@@ -37,6 +37,7 @@ import argparse
 import contextlib
 import functools
 import gc
+import inspect
 import itertools
 import json
 import os
@@ -469,12 +470,26 @@ def with_saved_index(cache: Path | None, run: Callable[[], Any], tries: int = 3)
 def stage_timers() -> Iterator[dict[str, float]]:
     """Time the stages of IndexStore's rebuild by wrapping the names bot.index.store calls.
 
+    A stage's time is its own: a stage running inside another (parsing is pulled by the tokenizing
+    stream, so Kiwi works meanwhile) is taken out of the outer one. A generator is timed step by step.
     Stages it cannot find (the store changed) are simply not reported; the overhead is a few calls.
     """
     from bot.index import store
 
     parts: dict[str, float] = {}
     undo: list[Callable[[], None]] = []
+    inner: list[float] = []  # per running stage: the time of the stages inside it
+
+    def timed_call(stage: str, call: Callable[[], Any]) -> Any:
+        inner.append(0.0)
+        t = time.perf_counter()
+        try:
+            return call()
+        finally:
+            took = time.perf_counter() - t
+            parts[stage] = parts.get(stage, 0.0) + took - inner.pop()
+            if inner:
+                inner[-1] += took
 
     def wrap(owner: Any, name: str, stage: str) -> bool:
         orig = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
@@ -483,13 +498,16 @@ def stage_timers() -> Iterator[dict[str, float]]:
         func = orig.__func__ if isinstance(orig, staticmethod | classmethod) else orig
 
         def timed(*a: Any, **kw: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return func(*a, **kw)
-            finally:
-                parts[stage] = parts.get(stage, 0.0) + time.perf_counter() - t
+            return timed_call(stage, lambda: func(*a, **kw))
 
-        new: Any = classmethod(timed) if isinstance(orig, classmethod) else timed
+        def timed_steps(*a: Any, **kw: Any) -> Iterator[Any]:
+            steps = func(*a, **kw)
+            done = object()
+            while (item := timed_call(stage, lambda: next(steps, done))) is not done:
+                yield item
+
+        body = timed_steps if inspect.isgeneratorfunction(func) else timed
+        new: Any = classmethod(body) if isinstance(orig, classmethod) else body
         setattr(owner, name, new)
         undo.append(lambda: setattr(owner, name, orig))
         return True
@@ -497,7 +515,7 @@ def stage_timers() -> Iterator[dict[str, float]]:
     if not wrap(store, "scan_notes", "read"):
         wrap(store, "read_note", "read")
     wrap(store, "parse_sections", "parse")
-    wrap(store, "tokenize_sections", "tokenize")
+    wrap(store, "tokenize_notes", "tokenize")  # Kiwi on its helper thread, parsing pulled meanwhile
     wrap(store, "count_file", "index")  # counting the changed files' sections
     wrap(store.SearchIndex, "assemble", "index")
     wrap(store.SearchIndex, "splice", "index")  # a reindex: the index in hand, changed files replaced
@@ -902,7 +920,7 @@ def verdicts(results: list[Result]) -> list[tuple[str, str, str]]:
 _STAGES = (
     ("read", "read + hash"),
     ("parse", "parse"),
-    ("tokenize", "tokenize"),
+    ("tokenize", "tokenize (beside parsing)"),
     ("index", "index build"),
     ("warm-up", "warm-up (typo table, snippets)"),
 )

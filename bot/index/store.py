@@ -57,7 +57,7 @@ from bot.notes.install import InstallSnippet, section_snippets
 from bot.notes.markdown import normalize_note, parse_sections
 from bot.notes.section import Section
 from bot.tokens.lexicon import Lexicon, load_lexicon
-from bot.tokens.sections import tokenize_sections
+from bot.tokens.sections import tokenize_notes
 
 if TYPE_CHECKING:
     from bot.answers.engine import BuildReport, Engine, Tuning
@@ -499,36 +499,48 @@ class IndexStore:
         weights = tuning.weights
         by_digest = {e.digest: e for e in cached.values()}
         entries: dict[str, NoteEntry] = {}
-        todo: list[tuple[Found, str, list[Section]]] = []
+        changed: list[Found] = []
         for found in scan.notes:
-            source = found.source
-            hit = cached.get(source)
+            hit = cached.get(found.source)
             if hit is not None and hit.digest == found.digest:
-                entries[source] = hit if hit.stamp == found.stamp else hit.with_stamp(found.stamp)
-                continue
-            assert found.text is not None  # only a file already indexed under this name is not read
-            try:
-                secs = parse_sections(found.text, source)
-            except Exception as err:  # one odd file must not take the others down
-                warnings.append(f"{source}: skipped, could not parse ({err.__class__.__name__})")
-                continue
-            hit = by_digest.get(found.digest)  # a renamed (or copied) file: same bytes, new name
-            if hit is not None and _same_sections(hit.sections, secs):
-                entries[source] = _moved(hit, found, secs, analyzer, tables, weights)  # no re-tokenizing
+                entries[found.source] = hit if hit.stamp == found.stamp else hit.with_stamp(found.stamp)
             else:
-                todo.append((found, normalize_note(found.text), secs))
-        new_sections = [s for _, _, secs in todo for s in secs]
-        new_tokens = tokenize_sections(new_sections, analyzer, progress) if new_sections else []
-        pos = 0
-        for found, note, secs in todo:
-            toks = new_tokens[pos : pos + len(secs)]
-            pos += len(secs)
-            entries[found.source] = _entry(found, note, tuple(secs), toks, tables, weights)
+                changed.append(found)
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, len(changed))
+
+        def parsed() -> Iterator[tuple[tuple[Found, str, tuple[Section, ...]], list[Section]]]:
+            # Pulled by the tokenizer as Kiwi needs more text: parsing runs while Kiwi works.
+            for found in changed:
+                assert found.text is not None  # only a file already indexed under this name is not read
+                try:
+                    secs = parse_sections(found.text, found.source)
+                except Exception as err:  # one odd file must not take the others down
+                    warnings.append(f"{found.source}: skipped, could not parse ({err.__class__.__name__})")
+                    tick()
+                    continue
+                hit = by_digest.get(found.digest)  # a renamed (or copied) file: same bytes, new name
+                if hit is not None and _same_sections(hit.sections, secs):
+                    entries[found.source] = _moved(hit, found, secs, analyzer, tables, weights)  # no Kiwi
+                    tick()
+                    continue
+                yield (found, normalize_note(found.text), tuple(secs)), secs
+
+        retokenized = 0
+        for (found, note, secs), toks in tokenize_notes(parsed(), analyzer):
+            entries[found.source] = _entry(found, note, secs, toks, tables, weights)
+            retokenized += 1
+            tick()
         entries = dict(sorted(entries.items()))
         sections = SectionList(list(entries.values()))
         if not sections:
             self._nothing_to_index(warnings)
-        unchanged = saved.index is not None and not todo and list(entries) == list(cached)
+        unchanged = saved.index is not None and not retokenized and list(entries) == list(cached)
         if unchanged and saved.index is not None:
             index = saved.index  # nothing changed since it was built: no counting
         else:
@@ -542,7 +554,9 @@ class IndexStore:
                 index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
             for e in entries.values():
                 e.bags = None  # the index holds them now (at 100k sections, ~100 MB not kept twice)
-        engine = Engine.from_index(index, analyzer, tuning, entries, warnings, started, retokenized=len(todo))
+        engine = Engine.from_index(
+            index, analyzer, tuning, entries, warnings, started, retokenized=retokenized
+        )
         if always_write or not unchanged:
             self._save(engine, background)
         return engine

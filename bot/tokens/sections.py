@@ -1,16 +1,19 @@
-"""Sections -> SectionTokens, in one Kiwi batch (Kiwi's list API runs on its worker threads)."""
+"""Notes' sections -> SectionTokens, streamed: Kiwi works on one batch while the next notes are parsed."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
+from typing import TypeVar
 
 from bot.index.build import SectionTokens
 from bot.notes.section import Section
 from bot.tokens.analyzer import Analyzer
 
 _PATH_NOISE = re.compile(r"[_\-.&#]+|\b\d{1,3}\b")
+K = TypeVar("K")
 
 
 def source_words(source: str) -> str:
@@ -20,22 +23,35 @@ def source_words(source: str) -> str:
     return _PATH_NOISE.sub(" ", " ".join(parts))
 
 
-def tokenize_sections(
-    sections: Sequence[Section], analyzer: Analyzer, progress: Callable[[int, int], None] | None = None
-) -> list[SectionTokens]:
-    """One Kiwi batch for the whole build. Each distinct heading text and file name is analysed once:
-    a section's breadcrumb tokens are its ancestors' title tokens, not a second pass over the same words.
+def tokenize_notes(
+    notes: Iterable[tuple[K, Sequence[Section]]], analyzer: Analyzer
+) -> Iterator[tuple[K, list[SectionTokens]]]:
+    """(key, sections) -> (key, their tokens), note by note in order, pulling `notes` lazily.
+
+    Each distinct heading text and file name is analysed once across the stream: a section's breadcrumb
+    tokens are its ancestors' title tokens, not a second pass over the same words.
     """
-    short: dict[str, int] = {}  # distinct titles (own and ancestors') and file-name words -> position
-    words = {s.source: source_words(s.source) for s in sections}
-    for s in sections:
-        for text in (*s.heading_path, words[s.source]):
-            short.setdefault(text, len(short))
-    toks = analyzer.tokenize_many([*short, *(s.body for s in sections)], progress)
-    done = [tuple(t) for t in toks[: len(short)]]
-    out = []
-    for n, s in enumerate(sections):
-        path = tuple(t for title in s.heading_path[:-1] for t in done[short[title]])
-        own = done[short[s.heading_path[-1]]] if s.heading_path else ()
-        out.append(SectionTokens(own, path, tuple(toks[len(short) + n]), done[short[words[s.source]]]))
-    return out
+    plans: deque[tuple[K, Sequence[Section], list[str]]] = deque()
+    seen: set[str] = set()
+
+    def groups() -> Iterator[list[str]]:
+        for key, sections in notes:
+            short = list(
+                dict.fromkeys(t for s in sections for t in (*s.heading_path, source_words(s.source)))
+            )
+            new = [t for t in short if t not in seen]
+            seen.update(new)
+            plans.append((key, sections, new))
+            yield [*new, *(s.body for s in sections)]
+
+    done: dict[str, tuple[str, ...]] = {}
+    for toks in analyzer.tokenize_groups(groups()):
+        key, sections, new = plans.popleft()  # a group's tokens come after its plan, in the same order
+        done.update(zip(new, map(tuple, toks[: len(new)]), strict=True))
+        words = done[source_words(sections[0].source)] if sections else ()
+        out = []
+        for s, body in zip(sections, toks[len(new) :], strict=True):
+            path = tuple(t for title in s.heading_path[:-1] for t in done[title])
+            own = done[s.heading_path[-1]] if s.heading_path else ()
+            out.append(SectionTokens(own, path, tuple(body), words))
+        yield key, out
