@@ -51,4 +51,3 @@ def setup_logging(config: Config, verbose: bool = False) -> None:
     # The CLI's own output is the answer; keep library chatter down unless asked.
     if not verbose:
         logging.getLogger("discord").setLevel(max(level, logging.WARNING))
-    logging.getLogger("markdown_it").setLevel(max(level, logging.INFO))  # its DEBUG floods -v

@@ -312,3 +312,79 @@ def test_random_documents_keep_the_invariants(seed: int) -> None:
                 t.level > s.level and t.heading_path[: len(s.heading_path)] == s.heading_path for t in secs
             )
             assert s.body.strip() or has_sub, (text, s)
+
+
+# -- the two parsers: markdown-it-pyrs, and markdown-it-py for absurdly nested notes ----------------------
+def _shown(blocks) -> list:
+    return [b for b in blocks if b.text.strip() or b.kind in ("heading", "front_matter")]
+
+
+def test_fast_and_safe_parsers_agree_on_random_documents() -> None:
+    """The Rust tree and markdown-it-py's tokens give the same blocks; CommonMark edge cases where the
+    two ports differ (a table or a numbered line lazily continuing a quote) are rare."""
+    from bot.notes.markdown import _safe_blocks, _tree_blocks
+
+    rng = random.Random(11)
+    differ = 0
+    for _ in range(2000):
+        lines = [rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 25))]
+        if rng.random() < 0.2:
+            lines = ["---", "title: 앞", "---", *lines]
+        text = "\n".join(lines) + "\n"
+        differ += _shown(_tree_blocks(text)) != _shown(_safe_blocks(text))
+    assert differ <= 20, differ
+
+
+DEEP = {
+    "quotes": '">" * 200_000 + " 깊다"',
+    "bullets": '"- " * 50_000 + "a"',
+    "numbers": '"1. " * 30_000 + "a"',
+    "quoted lists": '"> - " * 20_000 + "a"',
+    "strong": '"**" * 50_000 + "a" + "**" * 50_000',
+    "emphasis": '"*a " * 45_000 + "b" + " a*" * 45_000',
+    "strike": '"~~a " * 45_000 + "b" + " a~~" * 45_000',
+    "images": '"![a " * 60_000 + "b" + " a](u)" * 60_000',
+    "indented lists": '"".join("  " * k + "- a\\n" for k in range(2_000))',
+}
+DEEP_CHILD = """
+import sys
+from bot.notes.markdown import parse_sections
+for name, expr in DEEP.items():
+    print(name, flush=True)
+    parse_sections(eval(expr), "deep.md")
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_absurd_nesting_never_crashes_the_process() -> None:
+    """The Rust parser recurses per nesting level: these notes would overflow its stack (a segfault that
+    would take the bot down). They go to markdown-it-py instead. Run in a child process, so a crash is
+    a failed test naming the shape, not a dead test run."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", f"DEEP = {DEEP!r}\n{DEEP_CHILD}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = proc.stdout.split()
+    assert proc.returncode == 0 and lines[-1:] == ["done"], (proc.returncode, lines[-1:], proc.stderr[-500:])
+
+
+def test_notes_that_could_nest_deep_take_the_safe_parser(monkeypatch) -> None:
+    from bot.notes import markdown
+
+    def refuse(text: str):
+        raise AssertionError("the Rust parser got a deep note")
+
+    deep = ["> " * 600 + "인용", "**a " * 3_000 + "끝" + " a**" * 3_000, "![a " * 10_001]
+    monkeypatch.setattr(markdown, "_tree_blocks", refuse)
+    for text in deep:
+        assert isinstance(parse_sections(text, "deep.md"), list)
+    with pytest.raises(AssertionError, match="Rust parser"):
+        parse_sections(SEED_NOTE.read_text(encoding="utf-8"), "docker.md")  # an ordinary note does not

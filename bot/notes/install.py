@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import UnknownDistroError
-from bot.notes.markdown import _parser, inline_plain
+from bot.notes.markdown import blocks
 from bot.notes.section import Section
 
 _INSTALL_TITLE = re.compile(r"설치|install", re.IGNORECASE)
@@ -49,21 +49,21 @@ def _labelled_fences(section: Section) -> list[tuple[str, int, str, str]]:
     """(label, line, code, language) for each fence in the section's own body that follows a label."""
     out: list[tuple[str, int, str, str]] = []
     label, label_line = "", section.line
-    tokens = _parser().parse(section.text)
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open" and i > 0:
-            break  # a sub-heading ends the section's own body
-        if tok.type == "inline" and i > 1:
-            text = inline_plain(tok).strip()
+    for i, block in enumerate(blocks(section.text)):
+        if block.kind == "heading":
+            if i > 0:
+                break  # a sub-heading ends the section's own body
+        elif block.kind == "text":
+            text = block.text.strip()
             if text:
-                label, label_line = text.splitlines()[0], section.line + (tok.map[0] if tok.map else 0)
-        elif tok.type == "fence" and label:
-            lang = (tok.info.split() or ["text"])[0]
+                label, label_line = text.splitlines()[0], section.line + block.line
+        elif block.kind == "fence" and label:
+            lang = (block.info.split() or ["text"])[0]
             if out and out[-1][0] == label:  # two fences under one label: one snippet
                 prev = out[-1]
-                out[-1] = (label, prev[1], prev[2].rstrip("\n") + "\n" + tok.content, prev[3])
+                out[-1] = (label, prev[1], prev[2].rstrip("\n") + "\n" + block.text, prev[3])
             else:
-                out.append((label, label_line, tok.content, lang))
+                out.append((label, label_line, block.text, lang))
     return out
 
 
