@@ -173,6 +173,40 @@ def test_groups_are_pulled_while_kiwi_works_and_questions_pass_between_batches(a
     assert len(pulled) < 12
 
 
+def test_a_huge_note_still_lets_questions_through(analyzer, monkeypatch) -> None:
+    """One group of many batches' worth of texts (a huge note): Kiwi's lock is taken per BATCH texts, so a
+    question asked mid-way is answered before the note is done."""
+    import threading
+    import time
+
+    calls: list[float] = []
+
+    class Slow:  # the real Kiwi, a little slower per batch, recording when each batch starts
+        def tokenize(self, text, *a, **k):
+            if not isinstance(text, str):
+                calls.append(time.perf_counter())
+                time.sleep(0.05)
+            return real.tokenize(text, *a, **k)
+
+    real = analyzer._kiwi
+    monkeypatch.setattr(analyzer, "_kiwi", Slow())
+    huge = ["도커 컨테이너 설치"] * (analyzer.BATCH * 8)
+    finished: list[float] = []
+
+    def consume() -> None:
+        list(analyzer.tokenize_groups([huge]))
+        finished.append(time.perf_counter())
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    while not calls:
+        time.sleep(0.005)
+    assert analyzer.tokenize("우분투 설치") == ["우분투", "설치"]
+    answered = time.perf_counter()
+    worker.join(60)
+    assert len(calls) == 8 and finished and answered < finished[0]
+
+
 def test_a_kiwi_error_reaches_the_caller(analyzer, monkeypatch) -> None:
     class Broken:
         def tokenize(self, *a, **k):

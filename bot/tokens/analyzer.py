@@ -320,17 +320,21 @@ class Analyzer:
         Kiwi runs batches (of whole groups, about BATCH texts) on a helper thread while this thread does
         the Python work: pulling the next groups (the caller's parsing), splitting them, finishing the
         batches Kiwi is done with. Kiwi's workers keep both cores busy, so that work would otherwise add
-        its whole time; up to `ahead` batches wait for Kiwi. Each batch holds the lock on its own, so a
-        question is analysed between two batches.
+        its whole time; up to `ahead` batches wait for Kiwi. Kiwi's lock is held for BATCH texts at a
+        time (even within one huge note), so a question is analysed in between.
         """
         Split = list[tuple[list[str], str]]
         pending: deque[tuple[list[Split], list[int], Future[list[list[tuple[str, str]]]]]] = deque()
 
         def kiwi(korean: list[str]) -> list[list[tuple[str, str]]]:
-            if not korean:
-                return []
-            with self._lock:
-                return [[(t.form, t.tag) for t in toks] for toks in self._kiwi.tokenize(korean)]
+            out: list[list[tuple[str, str]]] = []
+            for start in range(0, len(korean), self.BATCH):  # a huge note: still BATCH texts per lock
+                with self._lock:
+                    out += [
+                        [(t.form, t.tag) for t in toks]
+                        for toks in self._kiwi.tokenize(korean[start : start + self.BATCH])
+                    ]
+            return out
 
         def finish(
             batch: list[Split], todo: list[int], done: list[list[tuple[str, str]]]
