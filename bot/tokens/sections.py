@@ -31,27 +31,29 @@ def tokenize_notes(
     Each distinct heading text and file name is analysed once across the stream: a section's breadcrumb
     tokens are its ancestors' title tokens, not a second pass over the same words.
     """
-    plans: deque[tuple[K, Sequence[Section], list[str]]] = deque()
-    seen: set[str] = set()
+    plans: deque[tuple[K, Sequence[Section], list[str], str]] = deque()
+    seen: set[str] = set()  # texts sent to Kiwi so far (their tokens may still be on the way)
 
     def groups() -> Iterator[list[str]]:
         for key, sections in notes:
-            short = list(
-                dict.fromkeys(t for s in sections for t in (*s.heading_path, source_words(s.source)))
-            )
+            if not sections:
+                plans.append((key, sections, [], ""))
+                yield []
+                continue
+            words = source_words(sections[0].source)  # one file: one source
+            short = dict.fromkeys([*(t for s in sections for t in s.heading_path), words])
             new = [t for t in short if t not in seen]
             seen.update(new)
-            plans.append((key, sections, new))
+            plans.append((key, sections, new, words))
             yield [*new, *(s.body for s in sections)]
 
     done: dict[str, tuple[str, ...]] = {}
     for toks in analyzer.tokenize_groups(groups()):
-        key, sections, new = plans.popleft()  # a group's tokens come after its plan, in the same order
+        key, sections, new, words = plans.popleft()  # a group's tokens come after its plan, in order
         done.update(zip(new, map(tuple, toks[: len(new)]), strict=True))
-        words = done[source_words(sections[0].source)] if sections else ()
         out = []
         for s, body in zip(sections, toks[len(new) :], strict=True):
             path = tuple(t for title in s.heading_path[:-1] for t in done[title])
             own = done[s.heading_path[-1]] if s.heading_path else ()
-            out.append(SectionTokens(own, path, tuple(body), words))
+            out.append(SectionTokens(own, path, tuple(body), done[words]))
         yield key, out
