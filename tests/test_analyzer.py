@@ -131,11 +131,9 @@ SAMPLES = [
 ]
 
 
-def test_tokenize_many_equals_tokenize(analyzer) -> None:
-    calls: list[tuple[int, int]] = []
-    many = analyzer.tokenize_many(SAMPLES, progress=lambda done, total: calls.append((done, total)))
-    assert many == [analyzer.tokenize(t) for t in SAMPLES]
-    assert calls and calls[-1][0] == calls[-1][1]
+def test_batch_equals_tokenize(analyzer) -> None:
+    [batch] = analyzer.tokenize_groups([SAMPLES])
+    assert batch == [analyzer.tokenize(t) for t in SAMPLES]
 
 
 def test_tokenize_is_thread_safe(analyzer) -> None:
@@ -373,13 +371,13 @@ def test_lines_with_no_korean_never_reach_kiwi(analyzer, monkeypatch) -> None:
     spy = _KiwiSpy(analyzer._kiwi)
     monkeypatch.setattr(analyzer, "_kiwi", spy)
     body = "우분투에 도커 설치\n\nsudo apt-get install docker-ce\ndocker run -it ubuntu\n# 컨테이너 실행 확인"
-    for tokens in (analyzer.tokenize(body), analyzer.tokenize_many([body])[0]):
+    for tokens in (analyzer.tokenize(body), next(analyzer.tokenize_groups([[body]]))[0]):
         assert {"우분투", "도커", "설치", "컨테이너", "실행", "docker-ce", "apt-get", "sudo"} <= set(tokens)
     assert spy.seen and all("apt" not in t and "A -A" not in t and "\n" not in t for t in spy.seen)
     assert all("컨테이너 실행" in t for t in spy.seen)
     spy.seen.clear()
     assert (
         analyzer.tokenize("docker run -it ubuntu\nkubectl get pods")
-        == analyzer.tokenize_many(["docker run -it ubuntu\nkubectl get pods"])[0]
+        == next(analyzer.tokenize_groups([["docker run -it ubuntu\nkubectl get pods"]]))[0]
     )
     assert spy.seen == []  # nothing Korean: Kiwi is not called at all

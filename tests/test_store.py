@@ -258,8 +258,10 @@ def test_unchanged_rebuild_reuses_the_running_index_and_still_saves(built):
 
 def test_full_rebuild_retokenizes_everything(built):
     store, engine = built
-    new = store.rebuild(Tuning(), engine, full=True)
+    calls: list[tuple[int, int]] = []
+    new = store.rebuild(Tuning(), engine, full=True, progress=lambda done, total: calls.append((done, total)))
     assert new.report.retokenized == 5
+    assert calls == [(n, 5) for n in range(1, 6)]  # progress in files, each once
 
 
 # -- broken notes ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 import threading
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 
@@ -301,18 +301,6 @@ class Analyzer:
             with self._lock:
                 morphs = [(t.form, t.tag) for t in self._kiwi.tokenize(korean)]
         return self._finish(runs, morphs)
-
-    def tokenize_many(
-        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
-    ) -> list[list[str]]:
-        """Batch form: Kiwi's list API uses its worker threads. progress(done, total) in texts."""
-        out: list[list[str]] = []
-        groups = (texts[i : i + self.BATCH] for i in range(0, len(texts), self.BATCH))
-        for group in self.tokenize_groups(groups):
-            out.extend(group)
-            if progress:
-                progress(len(out), len(texts))
-        return out
 
     def tokenize_groups(self, groups: Iterable[Sequence[str]], ahead: int = 2) -> Iterator[list[list[str]]]:
         """Each group's texts tokenized, group by group in order, for indexing a stream of notes.
