@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,13 +31,13 @@ class Terms:
     def __len__(self) -> int:
         return len(self.words)
 
-    def intern(self, docs: Iterable[Iterable[str]]) -> list[list[int]]:
+    def intern(self, docs: Iterable[Collection[str]]) -> list[list[int]]:
         """The ids of every token, adding new terms at the end."""
         with self._lock:
             return [self._ids(doc) for doc in docs]
 
-    def _ids(self, words: Iterable[str]) -> list[int]:
-        """Ids of these words, new ones added (the caller holds the lock)."""
+    def _ids(self, words: Collection[str]) -> list[int]:
+        """Ids of these words, new ones added (the caller holds the lock). Read twice: not an iterator."""
         index = self.index
         row = list(map(index.get, words))  # known terms (nearly all after the first files), in C
         if None in row:
