@@ -73,6 +73,12 @@ def test_verdicts_and_render_without_running() -> None:
     assert got["[corpora] full reindex <= 0.5 x the peer's tokenizing"] == "PASS"
     assert got["[synthetic 100k] query p50 <= 5 ms"] == "FAIL"
     assert got["[synthetic 100k] full reindex <= 0.5 x the peer's tokenizing"] == "FAIL"
+    big.peer_tok_note = "timed on a sample"  # an extrapolated time decides nothing, either way
+    for big.full_s in (100.0, 300.0):
+        got = {t: v for v, t, _ in bench.verdicts([big])}
+        assert got["[synthetic 100k] full reindex / the peer's tokenizing"] == "info"
+        assert "[synthetic 100k] full reindex <= 0.5 x the peer's tokenizing" not in got
+    big.peer_tok_note = ""
     assert got["[synthetic 100k] one changed file <= 1.5 s beyond start-up"] == "FAIL"
     assert got["[synthetic 100k] cold start <= Kiwi's own + 1.5 s"] == "FAIL"
     text = bench.render([r, big, skipped], cold_runs=3)
