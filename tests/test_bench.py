@@ -73,14 +73,13 @@ def test_verdicts_and_render_without_running() -> None:
     assert got["[corpora] full reindex <= 0.5 x the peer's tokenizing"] == "PASS"
     assert got["[synthetic 100k] query p50 <= 5 ms"] == "FAIL"
     assert got["[synthetic 100k] full reindex <= 0.5 x the peer's tokenizing"] == "FAIL"
-    big.peer_tok_note = "timed on a sample"  # an extrapolated time decides nothing, either way
-    for big.full_s in (100.0, 300.0):
-        got = {t: v for v, t, _ in bench.verdicts([big])}
-        assert got["[synthetic 100k] full reindex / the peer's tokenizing"] == "info"
-        assert "[synthetic 100k] full reindex <= 0.5 x the peer's tokenizing" not in got
-    big.peer_tok_note = ""
     assert got["[synthetic 100k] one changed file <= 1.5 s beyond start-up"] == "FAIL"
     assert got["[synthetic 100k] cold start <= Kiwi's own + 1.5 s"] == "FAIL"
+    estimated = bench.Result("100000", "synthetic 100k", sections=100_000, peer_tok_note="timed on a sample")
+    for estimated.full_s, estimated.peer_tok_s in ((100.0, 400.0), (300.0, 400.0)):  # no verdict either way
+        got = {t: v for v, t, _ in bench.verdicts([estimated])}
+        assert got["[synthetic 100k] full reindex / the peer's tokenizing"] == "info"
+        assert "[synthetic 100k] full reindex <= 0.5 x the peer's tokenizing" not in got
     text = bench.render([r, big, skipped], cold_runs=3)
     assert "corpora: skipped, /nowhere not found" in text
     assert "FAIL  [synthetic 100k] query p50 <= 5 ms" in text

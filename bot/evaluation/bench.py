@@ -892,18 +892,14 @@ def verdicts(results: list[Result]) -> list[tuple[str, str, str]]:
                 f"{r.query_p50_ms:.3f} ms ({r.sections:,} sections); memory: peak RSS {r.rss_mb:.0f} MB",
             )
         ratio = r.full_s / r.peer_tok_s if r.peer_tok_s else float("inf")
-        if r.sections < MIN_RATIO_SECTIONS:  # a few sections: fixed per-call costs, not throughput
-            out.append(
-                ("info", f"[{r.label}] full reindex / the peer's tokenizing", f"{ratio:.2f} x (too small)")
-            )
-        elif r.peer_tok_note:  # the peer's time extrapolated from a sample: ±25 % between runs here
-            out.append(
-                (
-                    "info",
-                    f"[{r.label}] full reindex / the peer's tokenizing",
-                    f"{ratio:.2f} x ({r.full_s:.2f} / {r.peer_tok_s:.2f} s; the peer's is estimated)",
-                )
-            )
+        why = ""  # why this ratio gets no verdict
+        if r.sections < MIN_RATIO_SECTIONS:
+            why = "too small"  # fixed per-call costs, not throughput
+        elif r.peer_tok_note:
+            why = "the peer's is estimated"  # extrapolated from a sample: it moved ±25 % between runs here
+        if why:
+            figure = f"{ratio:.2f} x ({r.full_s:.2f} / {r.peer_tok_s:.2f} s; {why})"
+            out.append(("info", f"[{r.label}] full reindex / the peer's tokenizing", figure))
         else:
             check(
                 ratio <= TARGET_REINDEX_RATIO,
