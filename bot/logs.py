@@ -51,3 +51,5 @@ def setup_logging(config: Config, verbose: bool = False) -> None:
     # The CLI's own output is the answer; keep library chatter down unless asked.
     if not verbose:
         logging.getLogger("discord").setLevel(max(level, logging.WARNING))
+    # markdown-it-py (the parser for absurdly nested notes) logs DEBUG per block: it would flood -v.
+    logging.getLogger("markdown_it").setLevel(max(level, logging.INFO))

@@ -388,3 +388,32 @@ def test_notes_that_could_nest_deep_take_the_safe_parser(monkeypatch) -> None:
         assert isinstance(parse_sections(text, "deep.md"), list)
     with pytest.raises(AssertionError, match="Rust parser"):
         parse_sections(SEED_NOTE.read_text(encoding="utf-8"), "docker.md")  # an ordinary note does not
+
+
+def test_verbose_logging_keeps_the_safe_parsers_debug_out() -> None:
+    import logging
+
+    from bot.config import parse_config
+    from bot.logs import setup_logging
+
+    class Seen(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.names: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.names.append(record.name)
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    seen = Seen()
+    try:
+        setup_logging(parse_config({}), verbose=True)  # -v: the bot's own DEBUG lines are wanted
+        root.addHandler(seen)  # after: setup_logging replaces the root's handlers
+        logging.getLogger("bot.test").debug("kept")
+        parse_sections("> " * 600 + "인용\n\n본문 문단\n", "deep.md")  # markdown-it-py's path
+        assert "bot.test" in seen.names
+        assert not [n for n in seen.names if n.startswith("markdown_it")]  # one DEBUG line per block
+    finally:
+        root.handlers[:], root.level = handlers, level
+        logging.getLogger("markdown_it").setLevel(logging.NOTSET)
