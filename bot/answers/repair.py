@@ -29,13 +29,14 @@ _spellers: weakref.WeakKeyDictionary[Terms, Speller] = weakref.WeakKeyDictionary
 _spellers_lock = threading.Lock()
 
 
-def speller_for(terms: Terms) -> Speller:
-    """The typo table over every term `terms` holds now (built once, then only extended)."""
+def speller_for(terms: Terms, rank: Callable[[str], float] | None = None) -> Speller:
+    """The typo table over every term `terms` holds now (built once, then only extended; past its
+    budget, the terms that rank highest)."""
     with _spellers_lock:
         speller = _spellers.get(terms)
         if speller is None:
             speller = _spellers[terms] = Speller()
-    return speller.extend(terms.words)
+    return speller.extend(terms.words, rank)
 
 
 def _hangul(word: str) -> bool:

@@ -52,7 +52,8 @@ from bot.errors import KnowledgeError
 from bot.index.bags import Bags, Terms
 from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.build import Counts, SearchIndex, SectionTokens, Tables, Weights, count_file
-from bot.notes.files import MAX_FILE_BYTES, discover, missing_folder_message, read_note
+from bot.index.locks import FileLock, read_stamp, write_stamp
+from bot.notes.files import MAX_FILE_BYTES, missing_folder_message, read_note, shown_name, walk_notes
 from bot.notes.install import InstallSnippet, section_snippets
 from bot.notes.markdown import normalize_note, parse_sections
 from bot.notes.section import Section
@@ -82,6 +83,8 @@ PIPELINE_MODULES = (
 )
 
 
+STALE_TMP_SECONDS = 600  # no save takes this long: an older temporary file is a dead writer's
+_said: set[str] = set()  # save failures already logged by this process
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being read may change again unseen: re-hash it
 
 
@@ -336,19 +339,20 @@ def scan_notes(folder: Path, known: dict[str, NoteEntry] | None = None) -> Scan:
     notes/files.py) and non-files are warnings, skipped."""
     known = known or {}
     notes: list[Found] = []
-    warnings: list[str] = []
     base = str(folder)
-    for source in discover(folder):
+    sources, warnings = walk_notes(folder)
+    for source in sources:
+        shown = shown_name(source)  # a name that is not UTF-8 must not reach a warning, JSON or a log
         try:
             st = os.stat(os.path.join(base, source))  # plain strings: thousands of files per reindex
         except OSError as err:  # a dangling symlink, a file deleted since the listing
-            warnings.append(f"{source}: skipped, cannot read ({err.strerror or type(err).__name__})")
+            warnings.append(f"{shown}: skipped, cannot read ({err.strerror or type(err).__name__})")
             continue
         if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read forever
-            warnings.append(f"{source}: skipped, not a regular file")
+            warnings.append(f"{shown}: skipped, not a regular file")
             continue
         if st.st_size > MAX_FILE_BYTES:  # say so without reading it
-            warnings.append(f"{source}: skipped, larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
+            warnings.append(f"{shown}: skipped, larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
             continue
         entry = known.get(source)
         if entry is not None and entry.trusted(st.st_size, st.st_mtime_ns):
@@ -391,10 +395,25 @@ class IndexStore:
         self._scheduled = 0  # saves asked for
         self._written = 0  # the newest save done
         self._saver: threading.Thread | None = None
+        self.save_error: str | None = None  # why the last save failed (None: it did not)
         if cache_root is not None:
             slug = re.sub(r"[^\w.-]+", "_", self.folder.name)[:40] or "knowledge"
             key = hashlib.sha256(str(self.folder).encode()).hexdigest()[:12]
             self.path = Path(cache_root) / f"{slug}-{key}" / "index.npz"
+        cache = self.path.parent if self.path else Path(os.devnull)
+        self._build_lock = FileLock(cache / "build.lock")  # builds take turns (other processes too)
+        self._write_lock = FileLock(cache / "write.lock")  # ... and so do writes of the file
+        self._stamp_path = cache / "index.stamp"  # when the build on disk started (ns)
+        self.vectors_path = cache / "vectors.npz" if self.path else None  # the semantic channel's
+
+    @contextlib.contextmanager
+    def _building(self) -> Iterator[int]:
+        """One build of this folder at a time; yields the build's stamp (ns, taken once it may start)."""
+        if self.path is None:
+            yield time.time_ns()
+            return
+        with self._build_lock.held():
+            yield time.time_ns()
 
     # -- public ------------------------------------------------------------------------------------
     def load_or_build(
@@ -402,11 +421,12 @@ class IndexStore:
     ) -> Engine:
         """Start-up: the persisted index where it is still right, else (partly) rebuilt and saved."""
         started = time.perf_counter()
-        lexicon = self._lexicon()
-        saved = self.read(lexicon, tuning)
-        scan = self._scan(saved.entries, lexicon)
-        analyzer = self._analyzer(lexicon, analyzer)
-        return self._assemble(analyzer, tuning, saved, scan, started, progress)
+        with self._building() as stamp:
+            lexicon = self._lexicon()
+            saved = self.read(lexicon, tuning)
+            scan = self._scan(saved.entries, lexicon)
+            analyzer = self._analyzer(lexicon, analyzer)
+            return self._assemble(analyzer, tuning, saved, scan, started, stamp, progress)
 
     def rebuild(
         self,
@@ -424,37 +444,51 @@ class IndexStore:
         answers from the new index while it is written, as the saved file only serves the next start.
         """
         started = time.perf_counter()
-        lexicon = self._lexicon()
-        if analyzer is None and old is not None and old.analyzer.lexicon.fingerprint == lexicon.fingerprint:
-            analyzer = old.analyzer
-        analyzer = self._analyzer(lexicon, analyzer)  # dictionary files edited: a new Kiwi
-        same_tokens = old is not None and token_key(old.analyzer.lexicon) == token_key(lexicon)
-        saved = Saved({}, None, None)
-        if same_tokens and not full and old is not None:
-            index = old.index if old.tuning == tuning else None
-            saved = Saved(old.entries, old.index.tables, index, old.index)
-        scan = self._scan(saved.entries, lexicon)
-        return self._assemble(
-            analyzer, tuning, saved, scan, started, progress, always_write=True, background=save_in_background
-        )
+        with self._building() as stamp:
+            lexicon = self._lexicon()
+            if (
+                analyzer is None
+                and old is not None
+                and old.analyzer.lexicon.fingerprint == lexicon.fingerprint
+            ):
+                analyzer = old.analyzer
+            analyzer = self._analyzer(lexicon, analyzer)  # dictionary files edited: a new Kiwi
+            same_tokens = old is not None and token_key(old.analyzer.lexicon) == token_key(lexicon)
+            saved = Saved({}, None, None)
+            if same_tokens and not full and old is not None:
+                index = old.index if old.tuning == tuning else None
+                saved = Saved(old.entries, old.index.tables, index, old.index)
+            scan = self._scan(saved.entries, lexicon)
+            return self._assemble(
+                analyzer, tuning, saved, scan, started, stamp, progress,
+                always_write=True, background=save_in_background,
+            )  # fmt: skip
 
     def refresh(self, tuning: Tuning, full: bool = False, progress: Progress | None = None) -> BuildReport:
         """The reindex verb: bring the saved index up to date; no Kiwi at all when it already is."""
         from bot.answers.engine import BuildReport
 
         started = time.perf_counter()
-        lexicon = self._lexicon()
-        saved = Saved({}, None, None) if full else self.read(lexicon, tuning)
-        scan = self._scan(saved.entries, lexicon)
-        if not full and saved.index is not None and saved.index.sections:
-            current = {e.source: e.digest for e in saved.entries.values()}
-            if current == scan.digests():
-                warnings = (*lexicon.warnings, *scan.warnings)
-                seconds = round(time.perf_counter() - started, 3)
-                return BuildReport(len(saved.entries), len(saved.index.sections), 0, warnings, seconds)
-        analyzer = analyzer_for(lexicon)
-        engine = self._assemble(analyzer, tuning, saved, scan, started, progress, always_write=full)
-        return engine.report
+        with self._building() as stamp:
+            lexicon = self._lexicon()
+            saved = Saved({}, None, None) if full else self.read(lexicon, tuning)
+            scan = self._scan(saved.entries, lexicon)
+            if not full and saved.index is not None and saved.index.sections:
+                current = {e.source: e.digest for e in saved.entries.values()}
+                if current == scan.digests():
+                    warnings = (*lexicon.warnings, *scan.warnings)
+                    seconds = round(time.perf_counter() - started, 3)
+                    return BuildReport(len(saved.entries), len(saved.index.sections), 0, warnings, seconds)
+            analyzer = analyzer_for(lexicon)
+            engine = self._assemble(
+                analyzer, tuning, saved, scan, started, stamp, progress, always_write=full
+            )
+            return engine.report
+
+    def saved_sections(self, tuning: Tuning) -> Sequence[Section]:
+        """The sections of the saved index (no Kiwi): what the semantic channel embeds after a reindex."""
+        saved = self.read(self._lexicon(), tuning)
+        return saved.index.sections if saved.index is not None else []
 
     # -- building ----------------------------------------------------------------------------------
     def _lexicon(self) -> Lexicon:
@@ -487,6 +521,7 @@ class IndexStore:
         saved: Saved,
         scan: Scan,
         started: float,
+        stamp: int,
         progress: Progress | None,
         always_write: bool = False,
         background: bool = False,
@@ -519,8 +554,10 @@ class IndexStore:
             for found in changed:
                 assert found.text is not None  # only a file already indexed under this name is not read
                 try:
-                    secs = parse_sections(found.text, found.source)
-                except Exception as err:  # one odd file must not take the others down
+                    secs = parse_sections(found.text, found.source, warnings.append)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as err:  # one odd file must not take the others down (a Rust panic too)
                     warnings.append(f"{found.source}: skipped, could not parse ({err.__class__.__name__})")
                     tick()
                     continue
@@ -557,8 +594,9 @@ class IndexStore:
         engine = Engine.from_index(
             index, analyzer, tuning, entries, warnings, started, retokenized=retokenized
         )
-        if always_write or not unchanged:
-            self._save(engine, background)
+        if (always_write or not unchanged) and not self._save(engine, background, stamp):
+            # Said in the report, so `reindex --strict` fails: every start would pay a full rebuild.
+            engine.report = replace(engine.report, warnings=(*engine.report.warnings, str(self.save_error)))
         return engine
 
     # -- persistence -------------------------------------------------------------------------------
@@ -568,16 +606,17 @@ class IndexStore:
             self._scheduled += 1
             return self._scheduled
 
-    def _save(self, engine: Engine, background: bool) -> None:
+    def _save(self, engine: Engine, background: bool, stamp: int) -> bool:
+        """Save now (False if it failed), or start saving in the background (True; failures logged)."""
         generation = self._number()
         if not background:
-            self._write(engine, generation)
-            return
+            return self._write(engine, generation, stamp) or self.path is None
         saver = threading.Thread(
-            target=self._write, args=(engine, generation), name="index-save", daemon=True
+            target=self._write, args=(engine, generation, stamp), name="index-save", daemon=True
         )  # daemon: a bot stopped mid-save keeps the old file, and the next start catches up
         self._saver = saver
         saver.start()
+        return True
 
     def wait_saved(self, timeout: float | None = None) -> None:
         """Until the last background save is on disk (or has failed and been logged)."""
@@ -587,13 +626,19 @@ class IndexStore:
 
     def write(self, engine: Engine) -> bool:
         """Save beside the old file, then swap with one rename. False (and a log line) if it cannot."""
-        return self._write(engine, self._number())
+        return self._write(engine, self._number(), time.time_ns())
 
-    def _write(self, engine: Engine, generation: int) -> bool:
+    def _write(self, engine: Engine, generation: int, stamp: int) -> bool:
         with self._save_lock:  # held while writing: saves never interleave
             if generation < self._written:
                 return True  # a newer index is already on disk
-            done = self._write_now(engine)
+            with self._write_lock.held() as locked:
+                if locked and read_stamp(self._stamp_path) > stamp:
+                    log.info("a newer build of %s was saved meanwhile; not overwriting it", self.folder)
+                    return True
+                done = self._write_now(engine)
+                if done and locked:
+                    write_stamp(self._stamp_path, stamp)
             self._written = max(self._written, generation)
             return done
 
@@ -618,7 +663,13 @@ class IndexStore:
             _fsync_dir(folder)
             return True
         except OSError as err:
-            log.warning("could not save the index to %s (%s); it will be rebuilt next start", self.path, err)
+            self.save_error = (
+                f"could not save the index to {self.path} ({err.strerror or type(err).__name__}); "
+                "until it can be saved, every start re-reads and re-indexes all notes"
+            )
+            if self.save_error not in _said:  # once per process, not once per reindex
+                _said.add(self.save_error)
+                log.warning("%s", self.save_error)
             return False
         finally:
             if tmp is not None:
@@ -626,15 +677,18 @@ class IndexStore:
                     tmp.unlink()
 
     def _sweep(self) -> None:
-        """Remove temporary files left by writers that were killed (their process is gone)."""
+        """Remove temporary files left by writers that were killed: their process is gone, or the file
+        is older than any save takes (the pid may have been reused, as in a container restarted)."""
         assert self.path is not None
-        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            parts = leftover.name.split(".")
-            pid = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
-            if pid and _alive(pid):
-                continue
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+        now = time.time()
+        with contextlib.suppress(OSError):
+            for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                parts = leftover.name.split(".")
+                pid = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+                with contextlib.suppress(OSError):
+                    if pid and _alive(pid) and now - leftover.stat().st_mtime < STALE_TMP_SECONDS:
+                        continue
+                    leftover.unlink()
 
     def read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
         """What the persisted file holds; nothing when it is missing, corrupt or foreign.
@@ -642,7 +696,11 @@ class IndexStore:
         Entries come back when the tokens are still good; the index only when the ranking settings match
         too (else it is recounted from the entries without tokenizing).
         """
-        if self.path is None or not self.path.is_file():
+        if self.path is None:
+            return Saved({}, None, None)
+        self._sweep()  # a writer killed mid-save left its temporary file: the next start removes it
+        if not self.path.is_file():
+            log.debug("no saved index at %s: indexing every note", self.path)
             return Saved({}, None, None)
         try:
             return self._read(lexicon, tuning)

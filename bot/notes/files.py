@@ -28,23 +28,48 @@ def missing_folder_message(folder: Path) -> str:
 
 
 def discover(folder: Path) -> list[str]:
-    """Every *.md (any case) below folder, recursively, as sorted relative POSIX paths.
+    """Every *.md below folder as sorted relative POSIX paths (see walk_notes; its warnings dropped)."""
+    return walk_notes(folder)[0]
+
+
+def walk_notes(folder: Path) -> tuple[list[str], list[str]]:
+    """Every *.md (any case) below folder, recursively, as sorted relative POSIX paths, and one warning
+    per folder that could not be listed.
 
     Hidden folders (.git, .cache) and the top-level dictionary folder (_dictionary/) are skipped; other
     folders starting with '_' (Jekyll's _posts/) are notes like any other. Names may hold spaces,
-    Korean, '&' or '#': paths are never passed through a shell or a URL.
+    Korean, '&' or '#': paths are never passed through a shell or a URL. The walk keeps its own stack
+    (os.walk recurses: a note 1,000 folders deep raised RecursionError) and follows no folder symlinks.
     """
     if not folder.is_dir():
         raise KnowledgeError(missing_folder_message(folder))
-    found = []
+    found: list[str] = []
+    warnings: list[str] = []
+    todo = [""]  # folders still to list, relative ("" is the top)
     base = str(folder)
-    for root, dirs, files in os.walk(base):
-        top = root == base
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d == DICTIONARY_DIR))
-        prefix = "" if top else os.path.relpath(root, base).replace(os.sep, "/") + "/"
-        notes = (n for n in files if n.lower().endswith(".md") and not n.startswith("."))
-        found.extend(prefix + name for name in notes)
-    return sorted(found)
+    while todo:
+        rel = todo.pop()
+        try:
+            with os.scandir(os.path.join(base, rel) if rel else base) as it:
+                entries = list(it)
+        except OSError as err:
+            shown = shown_name(rel.rstrip("/")) or "."
+            warnings.append(f"{shown}/: skipped, cannot list ({err.strerror or type(err).__name__})")
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not (rel == "" and name == DICTIONARY_DIR):
+                    todo.append(f"{rel}{name}/")
+            elif name.lower().endswith(".md"):
+                found.append(rel + name)
+    return sorted(found), warnings
 
 
 def decode_note(raw: bytes, source: str) -> tuple[str | None, str | None]:

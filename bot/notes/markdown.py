@@ -9,8 +9,13 @@ faster than markdown-it-py, whose output it matches on the shared corpora but fo
 from __future__ import annotations
 
 import bisect
+import contextlib
+import os
 import re
-from collections.abc import Iterator, Sequence
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -125,15 +130,89 @@ def _link_text(url: str) -> str:
     return normalizeLinkText(url)
 
 
-def blocks(text: str) -> Iterator[Block]:
-    """The leaf blocks of a (normalized) note; container blocks (lists, quotes, tables) are walked into."""
+def blocks(text: str, warn: Callable[[str], None] | None = None) -> Iterator[Block]:
+    """The leaf blocks of a (normalized) note; container blocks (lists, quotes, tables) are walked into.
+
+    warn is told (one line) when the Rust parser fails on this text and markdown-it-py parses it instead.
+    """
     if not text.endswith("\n"):  # the last block's text then ends like every other's, in both parsers
         text += "\n"
-    return _safe_blocks(text) if _too_deep(text) else _tree_blocks(text)
+    if _too_deep(text):
+        return _safe_blocks(text)
+    root = _rust_tree(text)
+    if root is None:
+        if warn is not None:
+            warn(f"markdown-it-pyrs fails near line {_first_failing_line(text)}; read with markdown-it-py")
+        return _safe_blocks(text)
+    return _tree_blocks(text, root)
 
 
-def _tree_blocks(text: str) -> Iterator[Block]:
-    root = _parser().tree(text)
+def _rust_tree(text: str) -> Node | None:
+    """The Rust parser's tree, or None where it panics (markdown-it-pyrs 0.4 does on ordinary lines
+    such as "[링크 `코드"). A pyo3 PanicException derives from BaseException, so `except Exception`
+    would let one note take every command down; only Ctrl-C and exit are let through."""
+    with _rust_stderr() as panicked:
+        try:
+            return _parser().tree(text)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            panicked.append(True)
+            return None
+
+
+def _first_failing_line(text: str) -> int:
+    """1-based line where the Rust parser starts to fail (bisecting on prefixes; only after a failure)."""
+    lines = text.split("\n")
+    lo, hi = 1, len(lines)  # the prefix of hi lines fails
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _rust_tree("\n".join(lines[:mid]) + "\n") is None:
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
+_stderr_lock = threading.Lock()
+_PANIC_TEXT = re.compile(r"thread '[^\n]*' panicked at .*?(?:^note: [^\n]*\n|\Z)", re.DOTALL | re.MULTILINE)
+
+
+@contextlib.contextmanager
+def _rust_stderr() -> Iterator[list[bool]]:
+    """Keep a Rust panic's message (and, with RUST_BACKTRACE set, its backtrace) off the terminal.
+
+    Rust's panic hook writes straight to file descriptor 2. While the parser runs, fd 2 points at a
+    temporary file; what was written there is copied back to the real stderr afterwards, less the panic
+    text when the parse failed, so other threads' log lines are delayed by the parse, never lost.
+    """
+    panicked: list[bool] = []
+    with _stderr_lock:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):  # no fd 2 (a daemon, an embedded interpreter)
+            yield panicked
+            return
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                yield panicked
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                tmp.seek(0)
+                caught = tmp.read()
+                if caught:
+                    out = caught.decode("utf-8", "replace")
+                    if panicked:
+                        out = _PANIC_TEXT.sub("", out)
+                    if out:
+                        with contextlib.suppress(OSError, ValueError):
+                            os.write(2, out.encode())
+
+
+def _tree_blocks(text: str, root: Node) -> Iterator[Block]:
     newlines = [m.start() for m in _NEWLINE.finditer(text.encode())]
 
     def line_of(offset: int) -> int:  # the tree's offsets are UTF-8 bytes
@@ -225,8 +304,10 @@ def normalize_note(text: str) -> str:
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse_sections(text: str, source: str) -> list[Section]:
-    """Split one note into sections. A heading with no body and no sub-headings is dropped."""
+def parse_sections(text: str, source: str, warn: Callable[[str], None] | None = None) -> list[Section]:
+    """Split one note into sections. A heading with no body and no sub-headings is dropped.
+
+    warn gets one line, prefixed with the source, when the note needed the fallback parser."""
     text = normalize_note(text)
     lines = text.split("\n")
     stem = PurePosixPath(source).stem
@@ -235,7 +316,8 @@ def parse_sections(text: str, source: str) -> list[Section]:
     preamble = _Heading(line=0, level=0, title=stem, body=[])
     heads: list[_Heading] = []
     current = preamble
-    for n, block in enumerate(blocks(text)):
+    told = None if warn is None else (lambda msg: warn(f"{source}: {msg}"))
+    for n, block in enumerate(blocks(text, told)):
         if block.kind == "front_matter":
             if n == 0 and (m := _FM_TITLE.search(block.text)):
                 doc_title = m.group(1).strip().strip("'\"").strip()

@@ -6,10 +6,14 @@ A symmetric-delete table finds every vocabulary word within one edit without sca
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Container, Sequence
 
 _S0, _L, _V, _T = 0xAC00, 19, 21, 28
+# Words a typo table holds at most (~1.5 KB each, ~20 µs to add). Seed + the shared corpora have
+# ~8,000 eligible words: the budget only bites on dumps (a 4 MB note of random words has ~1 M).
+MAX_WORDS = 30_000
 
 
 def jamo(word: str) -> str:
@@ -50,10 +54,16 @@ def _within_one(a: str, b: str) -> bool:
     return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
 
 
+_TWO_HANGUL = re.compile(r"[가-힣].*[가-힣]")
+_NO_HANGUL = re.compile(r"[^가-힣]*")
+
+
 def _eligible(word: str) -> bool:
-    # Short words have too many neighbours one edit away to guess safely.
-    hangul = sum(1 for c in word if "가" <= c <= "힣")
-    return hangul >= 2 or (hangul == 0 and len(word) >= 5 and word.isalpha())
+    # Short words have too many neighbours one edit away to guess safely. (Regexes: a term table of a
+    # data dump holds hundreds of thousands of words.)
+    if _TWO_HANGUL.search(word):
+        return True
+    return len(word) >= 5 and word.isalpha() and _NO_HANGUL.fullmatch(word) is not None
 
 
 class Speller:
@@ -64,20 +74,31 @@ class Speller:
     no longer uses are filtered out by correct()'s `known`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int = MAX_WORDS) -> None:
         self._table: dict[str, list[str]] = {}
-        self._done = 0  # words[:_done] are in the table
+        self._done = 0  # words[:_done] have been considered
+        self._held = 0  # words in the table
+        self.budget = budget
         self._lock = threading.Lock()  # one writer; readers need none (dict/list reads are atomic)
 
-    def extend(self, words: Sequence[str]) -> Speller:
-        """Index words[self._done:] (words only ever grows at the end)."""
+    def extend(self, words: Sequence[str], rank: Callable[[str], float] | None = None) -> Speller:
+        """Index words[self._done:] (words only ever grows at the end).
+
+        Past the budget, only the new words that rank highest (the index's document frequency) get in:
+        a pasted log or data dump of a million one-off words would otherwise cost seconds and gigabytes
+        before the first typo fix, and its words are not what anyone misspells in a question.
+        """
         with self._lock:
             table = self._table
-            for word in words[self._done :]:
-                if _eligible(word):
-                    j = jamo(word)
-                    for key in (j, *_deletes(j)):
-                        table.setdefault(key, []).append(word)
+            new = [w for w in words[self._done :] if _eligible(w)]
+            room = max(0, self.budget - self._held)
+            if len(new) > room:
+                new = sorted(new, key=rank, reverse=True)[:room] if rank is not None else new[:room]
+            for word in new:
+                j = jamo(word)
+                for key in (j, *_deletes(j)):
+                    table.setdefault(key, []).append(word)
+            self._held += len(new)
             self._done = max(self._done, len(words))
         return self
 
