@@ -1,0 +1,90 @@
+"""Stopping `python -m bot run`: SIGTERM/SIGINT end the gateway session with close code 1000, plain or
+sharded. Discord takes any other code (discord.py's own 4000 included) as "will resume" and keeps showing
+the bot online for minutes.
+
+Driven through the runner's real `_serve` (what `run` hands to asyncio.run) and discord.py's real gateway
+client, against the fake gateway on 127.0.0.1, with real signals to this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from typing import Any
+
+import discord_fake as fd
+import pytest
+from conftest import KNOWLEDGE, make_config
+
+from bot.config import parse_config
+from bot.discord_app import client, runner
+
+TOKEN = "fake-token-never-logged"
+
+
+@pytest.fixture(autouse=True)
+def prebuilt(monkeypatch: pytest.MonkeyPatch, service: Any) -> None:
+    """setup_hook gets the session's service instead of building one (Kiwi start-up costs seconds), and
+    shards identify without discord.py's 5-second pause between them."""
+    from bot.answers.service import AnswerService
+
+    async def no_pause(self: Any, shard_id: int | None, *, initial: bool = False) -> None:
+        return None
+
+    monkeypatch.setattr(AnswerService, "from_config", classmethod(lambda cls, config: service))
+    monkeypatch.setattr(client.ShardedQABot, "before_identify_hook", no_pause)
+
+
+async def serve_until_signalled(fake: fd.FakeDiscord, config: Any, *signals: int, sessions: int = 1) -> None:
+    """Run the runner's `_serve` until `sessions` gateway sessions are READY, send `signals` to this
+    process, and wait for `_serve` to return (and to hand the signals back)."""
+    serving = asyncio.create_task(runner._serve(config, TOKEN))
+    await fake.wait_until(lambda: serving.done() or sum(c.ready for c in fake.gateway) >= sessions, 10)
+    assert not serving.done(), serving.exception()
+    for sig in signals:
+        os.kill(os.getpid(), sig)
+    await asyncio.wait_for(serving, 15)
+    loop = asyncio.get_running_loop()
+    assert [loop.remove_signal_handler(sig) for sig in (signal.SIGTERM, signal.SIGINT)] == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("shards", "sig"),
+    [
+        ({}, signal.SIGTERM),
+        ({}, signal.SIGINT),
+        ({"shard_count": 2}, signal.SIGTERM),
+        ({"shard_count": 3, "shard_ids": [0, 2]}, signal.SIGINT),
+    ],
+    ids=["plain-SIGTERM", "plain-SIGINT", "sharded-SIGTERM", "sharded-SIGINT"],
+)
+async def test_a_signal_closes_the_gateway_with_1000(fake, cache_dir, caplog, shards, sig):
+    caplog.set_level(logging.DEBUG)
+    config = make_config(cache_dir, **shards)
+    expected = shards.get("shard_ids") or list(range(shards.get("shard_count", 1)))
+    await serve_until_signalled(fake, config, sig, sessions=len(expected))
+    assert [c.close_code for c in fake.gateway] == [1000] * len(expected)
+    if shards:
+        assert sorted(c.identify["shard"][0] for c in fake.gateway) == expected
+    assert all(c.identify["token"] == TOKEN for c in fake.gateway)  # it did log in ...
+    assert TOKEN not in caplog.text  # ... and never logged the token
+
+
+async def test_a_second_signal_while_stopping_is_harmless(fake, cache_dir, caplog):
+    caplog.set_level(logging.INFO)
+    await serve_until_signalled(fake, make_config(cache_dir), signal.SIGINT, signal.SIGINT, signal.SIGTERM)
+    assert [c.close_code for c in fake.gateway] == [1000]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_the_watcher_and_the_service_stop_with_the_bot(fake, cache_dir, monkeypatch):
+    data = {"knowledge": {"dir": str(KNOWLEDGE), "cache_dir": str(cache_dir)}, "reload": {"watch": True}}
+    bots: list[Any] = []
+    real = runner.create_bot
+    monkeypatch.setattr(runner, "create_bot", lambda config: bots.append(real(config)) or bots[-1])
+    await serve_until_signalled(fake, parse_config(data, KNOWLEDGE.parent), signal.SIGTERM)
+    (bot,) = bots
+    assert bot.is_closed() and bot.watcher.task is None and bot.watcher.stop_event.is_set()
+    assert not bot.service.reindexing
