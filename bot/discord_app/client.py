@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.discord")
 
+SHUTDOWN_WAIT_SECONDS = 5.0  # for a reindex to finish on close (Docker's stop grace period is 10 s)
+
 EXTENSIONS = (
     "bot.discord_app.exts.ask",
     "bot.discord_app.exts.install",
@@ -97,10 +99,15 @@ class _QABot:
             )
 
     async def close(self) -> None:
+        """Stop the watcher, close the connection, then give a running reindex and its index save a few
+        seconds to finish (the process exits after this)."""
         watcher = getattr(self, "watcher", None)
         if watcher is not None:
             await watcher.stop()
         await super().close()  # type: ignore[misc]
+        service = getattr(self, "service", None)
+        if service is not None and not await asyncio.to_thread(service.wait_idle, SHUTDOWN_WAIT_SECONDS):
+            log.warning("stopping during a reindex: the saved index stays the old one until the next start")
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: chat questions are handled by the chat extension's listener."""

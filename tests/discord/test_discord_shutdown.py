@@ -12,6 +12,9 @@ import asyncio
 import logging
 import os
 import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import discord_fake as fd
@@ -37,12 +40,19 @@ def prebuilt(monkeypatch: pytest.MonkeyPatch, service: Any) -> None:
     monkeypatch.setattr(client.ShardedQABot, "before_identify_hook", no_pause)
 
 
-async def serve_until_signalled(fake: fd.FakeDiscord, config: Any, *signals: int, sessions: int = 1) -> None:
-    """Run the runner's `_serve` until `sessions` gateway sessions are READY, send `signals` to this
-    process, and wait for `_serve` to return (and to hand the signals back)."""
+async def serve_until_signalled(
+    fake: fd.FakeDiscord,
+    config: Any,
+    *signals: int,
+    sessions: int = 1,
+    before: Callable[[], object] = lambda: None,
+) -> None:
+    """Run the runner's `_serve` until `sessions` gateway sessions are READY, call `before`, send `signals`
+    to this process, and wait for `_serve` to return (and to hand the signals back)."""
     serving = asyncio.create_task(runner._serve(config, TOKEN))
     await fake.wait_until(lambda: serving.done() or sum(c.ready for c in fake.gateway) >= sessions, 10)
     assert not serving.done(), serving.exception()
+    before()
     for sig in signals:
         os.kill(os.getpid(), sig)
     await asyncio.wait_for(serving, 15)
@@ -79,12 +89,22 @@ async def test_a_second_signal_while_stopping_is_harmless(fake, cache_dir, caplo
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
 
 
-async def test_the_watcher_and_the_service_stop_with_the_bot(fake, cache_dir, monkeypatch):
+async def test_the_watcher_and_a_running_reindex_stop_with_the_bot(fake, cache_dir, monkeypatch, service):
     data = {"knowledge": {"dir": str(KNOWLEDGE), "cache_dir": str(cache_dir)}, "reload": {"watch": True}}
     bots: list[Any] = []
-    real = runner.create_bot
-    monkeypatch.setattr(runner, "create_bot", lambda config: bots.append(real(config)) or bots[-1])
-    await serve_until_signalled(fake, parse_config(data, KNOWLEDGE.parent), signal.SIGTERM)
+    real_bot, real_rebuild = runner.create_bot, service.store.rebuild
+    monkeypatch.setattr(runner, "create_bot", lambda config: bots.append(real_bot(config)) or bots[-1])
+
+    def slow_rebuild(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)  # still running when the signal arrives
+        return real_rebuild(*args, **kwargs)
+
+    monkeypatch.setattr(service.store, "rebuild", slow_rebuild)
+    reindexed: list[Future[Any]] = []
+    before = lambda: reindexed.append(service.request_reindex())  # noqa: E731
+    await serve_until_signalled(fake, parse_config(data, KNOWLEDGE.parent), signal.SIGTERM, before=before)
     (bot,) = bots
-    assert bot.is_closed() and bot.watcher.task is None and bot.watcher.stop_event.is_set()
-    assert not bot.service.reindexing
+    assert bot.is_closed() and [c.close_code for c in fake.gateway] == [1000]
+    assert bot.watcher.task is None and bot.watcher.stop_event.is_set()
+    assert reindexed[0].done() and reindexed[0].result().ok  # finished before _serve returned ...
+    assert not service.reindexing and service.store.wait_saved(0)  # ... and so did its index save
