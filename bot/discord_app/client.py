@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -35,6 +38,26 @@ EXTENSIONS = (
     "bot.discord_app.exts.help",
     "bot.discord_app.exts.chat",
 )
+
+
+T = TypeVar("T")
+
+
+async def _in_daemon_thread(fn: Callable[[], T]) -> T:
+    """fn() in a daemon thread. Unlike asyncio.to_thread, a bot stopped meanwhile does not wait for it
+    (asyncio.run joins the default executor's threads): SIGTERM during a cold index build stops at once,
+    and the index file stays whole (saves are atomic)."""
+    done: Future[T] = Future()
+    done.set_running_or_notify_cancel()  # cancelling the awaiting task now leaves `done` alone
+
+    def work() -> None:
+        try:
+            done.set_result(fn())
+        except BaseException as err:
+            done.set_exception(err)
+
+    threading.Thread(target=work, name="index-load", daemon=True).start()
+    return await asyncio.wrap_future(done)
 
 
 class QATree(app_commands.CommandTree):
@@ -72,7 +95,7 @@ class _QABot:
         if self.service is None and not self._commands_only:
             from bot.answers.service import AnswerService  # the engine imports Kiwi: only when needed
 
-            self.service = await asyncio.to_thread(AnswerService.from_config, self.config)
+            self.service = await _in_daemon_thread(lambda: AnswerService.from_config(self.config))
         if self.service is not None and not self._commands_only:
             from bot.answers.watch import Watcher
 

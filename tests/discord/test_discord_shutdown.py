@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -108,3 +109,26 @@ async def test_the_watcher_and_a_running_reindex_stop_with_the_bot(fake, cache_d
     assert bot.watcher.task is None and bot.watcher.stop_event.is_set()
     assert reindexed[0].done() and reindexed[0].result().ok  # finished before _serve returned ...
     assert not service.reindexing and service.store.wait_saved(0)  # ... and so did its index save
+
+
+async def test_a_signal_during_a_cold_index_build_stops_at_once(fake, cache_dir, monkeypatch, service):
+    from bot.answers.service import AnswerService
+
+    building, release = threading.Event(), threading.Event()
+
+    def slow_build(cls: Any, config: Any) -> Any:
+        building.set()
+        release.wait(30)  # an index built from scratch: minutes at 100k sections
+        return service
+
+    monkeypatch.setattr(AnswerService, "from_config", classmethod(slow_build))
+    try:
+        serving = asyncio.create_task(runner._serve(make_config(cache_dir), TOKEN))
+        assert await asyncio.to_thread(building.wait, 10)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(serving, 5)
+        # What asyncio.run does next: join the default executor's threads. The build is not one of them.
+        await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 2)
+        assert not fake.gateway and not release.is_set()
+    finally:
+        release.set()
