@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Any
 
 import discord_fake as fd
 import pytest
-from conftest import KNOWLEDGE, make_config
+from conftest import KNOWLEDGE, ROOT, make_config
 
 from bot.config import parse_config
 from bot.discord_app import client, runner
@@ -132,3 +133,37 @@ async def test_a_signal_during_a_cold_index_build_stops_at_once(fake, cache_dir,
         assert not fake.gateway and not release.is_set()
     finally:
         release.set()
+
+
+CHILD = """
+import os, runpy, sys, yarl, discord.gateway, discord.http
+discord.http.Route.BASE = os.environ["FAKE_DISCORD_API"]
+discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["FAKE_DISCORD_GATEWAY"])
+sys.argv = ["bot", *sys.argv[1:]]
+runpy.run_module("bot", run_name="__main__", alter_sys=True)
+"""  # `python -m bot ARGS`, pointed at the fake Discord
+
+
+@pytest.mark.slow  # a process of its own: Kiwi loads again
+async def test_python_m_bot_run_stops_on_sigterm_then_sigint(fake, cache_dir, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[knowledge]\ndir = "{KNOWLEDGE}"\ncache_dir = "{cache_dir}"\n', encoding="utf-8")
+    env = {**os.environ, "DISCORD_TOKEN": TOKEN, "FAKE_DISCORD_API": fake.base}
+    env["FAKE_DISCORD_GATEWAY"] = fake.gateway_url
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CHILD, "--config", str(config), "run",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await fake.wait_until(lambda: proc.returncode is not None or any(c.ready for c in fake.gateway), 60)
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)  # impatient: while it stops, or just after
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    text = err.decode()
+    assert proc.returncode == 0, text
+    assert [c.close_code for c in fake.gateway] == [1000]
+    assert "Traceback" not in text and TOKEN not in text + out.decode()
+    assert "SIGTERM: disconnecting from Discord" in text
