@@ -131,6 +131,19 @@ async def test_cancelled_caller_does_not_cancel_the_rebuild(service, monkeypatch
     assert not service.reindexing
 
 
+async def test_wait_idle_waits_for_the_rebuild_and_its_save_but_not_forever(service, monkeypatch):
+    assert service.wait_idle(0)  # nothing running
+    gate = Gate(service, monkeypatch)
+    edit(service, "n004.md", "# 수박 노트\n\n수박 대신 참외.\n")
+    rebuild = asyncio.ensure_future(service.reindex())
+    await gate.wait_started()
+    assert not await asyncio.to_thread(service.wait_idle, 0.1)  # held at the gate: gives up
+    asyncio.get_running_loop().call_later(0.1, gate.opened.set)
+    assert await asyncio.to_thread(service.wait_idle, 20)
+    assert not service.reindexing and service.store.wait_saved(0) and service.ask("참외").answered
+    assert (await rebuild).ok
+
+
 def test_request_from_a_plain_thread_without_an_event_loop(service):
     edit(service, "n003.md", "# 기차 노트\n\n기차 대신 헬리콥터.\n")
     out: list[ReindexReport] = []

@@ -7,6 +7,7 @@
   rebuild, and a call made while a rebuild runs gets exactly one more after it (never lost); a failed
   rebuild keeps the old engine serving and says why (ok=False, error).
 - The knowledge-folder watcher (answers/watch.py) calls the same reindex().
+- ``wait_idle(timeout)``: for a front end stopping: the running rebuild and the index save finish first.
 """
 
 from __future__ import annotations
@@ -204,6 +205,22 @@ class AnswerService:
     def reindexing(self) -> bool:
         with self._state_lock:
             return self._current is not None
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no rebuild runs or waits and the last index save is on disk, at most ``timeout``
+        seconds (a front end stopping). False if one still runs: its daemon thread dies with the process,
+        the saved file stays the old one and the next start catches up."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._state_lock:
+                batch = self._next or self._current
+            if batch is None:
+                break
+            with contextlib.suppress(TimeoutError):
+                batch.future.result(max(deadline - time.monotonic(), 0))
+            if time.monotonic() >= deadline:
+                return not self.reindexing and self.store.wait_saved(0)
+        return self.store.wait_saved(max(deadline - time.monotonic(), 0))
 
     def _drive(self) -> None:
         """The worker: runs the current batch, then the one queued meanwhile, until none is left."""

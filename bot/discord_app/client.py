@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.discord")
 
+SHUTDOWN_WAIT_SECONDS = 5.0  # for a reindex to finish on close (Docker's stop grace period is 10 s)
+
 EXTENSIONS = (
     "bot.discord_app.exts.ask",
     "bot.discord_app.exts.install",
@@ -33,6 +38,26 @@ EXTENSIONS = (
     "bot.discord_app.exts.help",
     "bot.discord_app.exts.chat",
 )
+
+
+T = TypeVar("T")
+
+
+async def _in_daemon_thread(fn: Callable[[], T]) -> T:
+    """fn() in a daemon thread. Unlike asyncio.to_thread, a bot stopped meanwhile does not wait for it
+    (asyncio.run joins the default executor's threads): SIGTERM during a cold index build stops at once,
+    and the index file stays whole (saves are atomic)."""
+    done: Future[T] = Future()
+    done.set_running_or_notify_cancel()  # cancelling the awaiting task now leaves `done` alone
+
+    def work() -> None:
+        try:
+            done.set_result(fn())
+        except BaseException as err:
+            done.set_exception(err)
+
+    threading.Thread(target=work, name="index-load", daemon=True).start()
+    return await asyncio.wrap_future(done)
 
 
 class QATree(app_commands.CommandTree):
@@ -70,7 +95,7 @@ class _QABot:
         if self.service is None and not self._commands_only:
             from bot.answers.service import AnswerService  # the engine imports Kiwi: only when needed
 
-            self.service = await asyncio.to_thread(AnswerService.from_config, self.config)
+            self.service = await _in_daemon_thread(lambda: AnswerService.from_config(self.config))
         if self.service is not None and not self._commands_only:
             from bot.answers.watch import Watcher
 
@@ -97,10 +122,15 @@ class _QABot:
             )
 
     async def close(self) -> None:
+        """Stop the watcher, close the connection, then give a running reindex and its index save a few
+        seconds to finish (the process exits after this)."""
         watcher = getattr(self, "watcher", None)
         if watcher is not None:
             await watcher.stop()
         await super().close()  # type: ignore[misc]
+        service = getattr(self, "service", None)
+        if service is not None and not await asyncio.to_thread(service.wait_idle, SHUTDOWN_WAIT_SECONDS):
+            log.warning("stopping during a reindex: the saved index stays the old one until the next start")
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: chat questions are handled by the chat extension's listener."""

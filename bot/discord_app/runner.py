@@ -12,6 +12,7 @@ import sys
 
 import aiohttp
 import discord
+from discord.ext import commands
 
 from bot.config import Config
 from bot.discord_app.client import create_bot
@@ -69,13 +70,43 @@ def run(config: Config) -> int:
 
 
 async def _serve(config: Config, token: str) -> None:
-    bot = create_bot(config)
+    """Serve until SIGTERM or SIGINT (a second one while stopping is only logged)."""
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows / not main thread
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        await bot.start(token)
+            loop.add_signal_handler(sig, _request_stop, stop, sig)
+    try:
+        await serve(create_bot(config), token, stop)
+    finally:
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+
+def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
+    log.info("%s: %s", sig.name, "already stopping" if stop.is_set() else "disconnecting from Discord")
+    stop.set()
+
+
+async def serve(bot: commands.Bot, token: str, stop: asyncio.Event) -> None:
+    """Log in, connect and serve until ``stop`` is set or the connection ends for good (its error raised),
+    then close: the gateway session with code 1000, the watcher, the answer service."""
+    async with bot:  # its exit runs bot.close()
+        gateway = asyncio.create_task(bot.start(token), name="discord-gateway")
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({gateway, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            # Cancel the task polling the gateway instead of calling close() beside it: discord.py 2.7.1's
+            # poll loop would see aiohttp's CLOSING during ws.close(1000) and send 4000 first, which Discord
+            # takes as "will resume" (the bot stays online for minutes). With no reader, close() sends 1000.
+            gateway.cancel()
+            await asyncio.wait({gateway})
+        if not gateway.cancelled():
+            gateway.result()  # LoginFailure, PrivilegedIntentsRequired, ...: run() reports them
 
 
 def sync(config: Config, guild_id: int | None) -> int:

@@ -618,11 +618,13 @@ class IndexStore:
         saver.start()
         return True
 
-    def wait_saved(self, timeout: float | None = None) -> None:
-        """Until the last background save is on disk (or has failed and been logged)."""
+    def wait_saved(self, timeout: float | None = None) -> bool:
+        """Until the last background save is on disk (or has failed and been logged); False if it still
+        runs after ``timeout`` seconds."""
         saver = self._saver
         if saver is not None:
             saver.join(timeout)
+        return saver is None or not saver.is_alive()
 
     def write(self, engine: Engine) -> bool:
         """Save beside the old file, then swap with one rename. False (and a log line) if it cannot."""

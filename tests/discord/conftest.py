@@ -12,7 +12,9 @@ from typing import Any
 
 import discord
 import pytest
+import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the repo is not pip-installed in the venv; `pytest` alone must work
@@ -64,15 +66,17 @@ def service(cache_dir: Path) -> Any:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    """The fake API; every request discord.py makes (HTTP client and webhook adapter) lands here."""
+    """The fake API and gateway; every request discord.py makes (HTTP client, webhook adapter, gateway
+    websocket) lands here."""
     server = FakeDiscord()
     base = await server.start()
-    old = discord.http.Route.BASE
+    old, old_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = base
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)
     try:
         yield server
     finally:
-        discord.http.Route.BASE = old
+        discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old, old_gateway
         await server.stop()
 
 

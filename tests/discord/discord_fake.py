@@ -1,7 +1,8 @@
-"""A fake Discord HTTP API on 127.0.0.1 for discord.py's real code path, plus raw gateway payloads.
+"""A fake Discord on 127.0.0.1 for discord.py's real code path (HTTP API and gateway), plus raw payloads.
 
-discord.http.Route.BASE is pointed here (it also carries the webhook/interaction-callback requests), so
-nothing can reach discord.com. Every request is recorded with its arrival time.
+discord.http.Route.BASE is pointed here (it also carries the webhook/interaction-callback requests), and
+so is discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY: nothing can reach discord.com or discord.gg. Every
+request is recorded with its arrival time; every gateway connection with its IDENTIFY and close code.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import discord
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 APP_ID = 900_000_000_000_000_001
 BOT_ID = APP_ID
@@ -61,24 +62,39 @@ class Req:
 
 
 @dataclass
+class GatewayConn:
+    """One websocket connection to the fake gateway."""
+
+    query: dict[str, str]  # v, encoding, compress
+    identify: dict | None = None  # the IDENTIFY payload's "d" (its token included)
+    ready: bool = False  # READY was sent
+    heartbeats: int = 0
+    close_code: int | None = None  # the code of the client's close frame, once it closed
+
+
+@dataclass
 class FakeDiscord:
     requests: list[Req] = field(default_factory=list)
+    gateway: list[GatewayConn] = field(default_factory=list)
     sent_at: dict[str, float] = field(default_factory=dict)  # interaction id -> when it was delivered
     messages: dict[str, dict] = field(default_factory=dict)  # message id -> payload (for GET)
     _cond: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     base: str = ""
+    gateway_url: str = ""
 
     # -- server -------------------------------------------------------------------------------------------
     async def start(self) -> str:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        app.router.add_get("/gateway/", self._gateway)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)  # open websockets
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base = f"http://127.0.0.1:{port}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{port}/gateway/"
         return self.base
 
     async def stop(self) -> None:
@@ -101,14 +117,51 @@ class FakeDiscord:
             request.method, path, dict(request.query), body, at, request.headers.get("Authorization", "")
         )
         status, payload = self._respond(req)
-        async with self._cond:
-            self.requests.append(req)
-            self._cond.notify_all()
+        await self._record(lambda: self.requests.append(req))
         if payload is None:
             return web.Response(status=status)
         # discord.py wants exactly "application/json" (not "...; charset=utf-8")
         headers = {"Content-Type": "application/json"}
         return web.Response(status=status, body=json.dumps(payload).encode(), headers=headers)
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        """HELLO, READY after IDENTIFY, an ACK per heartbeat; records how the client closes. Plain JSON text
+        frames (discord.py asks for zlib-stream but accepts text)."""
+        ws = web.WebSocketResponse()  # autoclose: answers the client's close frame
+        await ws.prepare(request)
+        conn = GatewayConn(dict(request.query))
+        await self._record(lambda: self.gateway.append(conn))
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41_250}})
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            if data["op"] == 2:  # IDENTIFY
+                conn.identify = data["d"]
+                await ws.send_json({"op": 0, "t": "READY", "s": 1, "d": self._ready(data["d"])})
+                await self._record(lambda: setattr(conn, "ready", True))
+            elif data["op"] == 1:  # HEARTBEAT
+                conn.heartbeats += 1
+                await ws.send_json({"op": 11})
+        await self._record(lambda: setattr(conn, "close_code", ws.close_code))
+        return ws
+
+    def _ready(self, identify: dict) -> dict:
+        return {
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [],
+            "private_channels": [],
+            "session_id": f"fake-session-{snowflake()}",
+            "resume_gateway_url": self.gateway_url,
+            "shard": identify.get("shard") or [0, 1],
+            "application": {"id": str(APP_ID), "flags": 0},
+        }
+
+    async def _record(self, change: Callable[[], object]) -> None:
+        async with self._cond:
+            change()
+            self._cond.notify_all()
 
     def _respond(self, req: Req) -> tuple[int, Any]:
         p, m, body = req.path, req.method, req.body or {}
@@ -207,9 +260,13 @@ class FakeDiscord:
         def found() -> list[Req]:
             return [r for r in self.requests if pred(r)]
 
-        async with self._cond:
-            await asyncio.wait_for(self._cond.wait_for(lambda: len(found()) >= count), timeout)
+        await self.wait_until(lambda: len(found()) >= count, timeout)
         return found()
+
+    async def wait_until(self, check: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Wait until ``check()`` holds, re-checked after every request and gateway event."""
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(check), timeout)
 
     async def settle(self, quiet: float = 0.15) -> None:
         """Let pending tasks finish: returns once no request arrived for ``quiet`` seconds."""

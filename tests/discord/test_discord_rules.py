@@ -75,6 +75,9 @@ class StubService:
         warnings = [f"notes/bad{i}.md: unclosed code fence ``` at line {i}" for i in range(80)]
         return SimpleNamespace(files=90, sections=1200, retokenized=12, warnings=warnings, seconds=2.5)
 
+    def wait_idle(self, timeout: float) -> bool:  # the bot's close() asks
+        return True
+
 
 def snippet(i: int) -> Any:
     key = f"distro{i:02d}"
