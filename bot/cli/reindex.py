@@ -2,7 +2,9 @@
 
 Incremental by content hash (only changed files are tokenized; nothing at all, not even Kiwi, when the
 saved index is current); `--full` re-tokenizes everything. A rich progress bar on a terminal (stderr), a
-plain one-line summary otherwise; `--json` prints {files, sections, retokenized, warnings, seconds}.
+plain one-line summary otherwise; `--json` prints {files, sections, retokenized, embedded, warnings,
+seconds}. The semantic channel's passages are embedded afterwards (a second progress bar) unless
+`--no-embed` or search.semantic = "off".
 
 Exit status: 0 (with warnings on stderr), 1 when the folder is missing or nothing could be indexed (a
 KnowledgeError, reported by cli/main.py), 1 with `--strict` when there is any warning.
@@ -13,42 +15,63 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Sequence
 
 from bot.answers.engine import BuildReport, Tuning
-from bot.answers.service import tuning_from
+from bot.answers.semantic import SemanticWorker
+from bot.answers.service import semantic_for, tuning_from
 from bot.config import Config
 from bot.index.store import IndexStore
+from bot.notes.section import Section
 
 
-def run_reindex(config: Config, full: bool, as_json: bool, strict: bool) -> int:
+def run_reindex(config: Config, full: bool, as_json: bool, strict: bool, embed: bool = True) -> int:
     started = time.perf_counter()
     store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
     tuning = tuning_from(config)
-    if sys.stderr.isatty() and not as_json:
-        report = _with_progress_bar(store, tuning, full)
-    else:
-        report = store.refresh(tuning, full=full)
+    bar = sys.stderr.isatty() and not as_json
+    report = _with_progress_bar(store, tuning, full) if bar else store.refresh(tuning, full=full)
+    embedded: int | None = 0
+    warnings = list(report.warnings)
+    worker = semantic_for(config, store) if embed else None
+    if worker is not None:  # the semantic channel: embedded now, so the next start has it at once
+        sections = store.saved_sections(tuning)
+        embedded = _embed_with_bar(worker, sections) if bar else worker.embed_all(sections)
+        if embedded is None:
+            warnings.append("the embedding model failed: answers use BM25 alone until the next reindex")
     seconds = round(time.perf_counter() - started, 3)
     if as_json:
         summary = {
             "files": report.files,
             "sections": report.sections,
             "retokenized": report.retokenized,
-            "warnings": list(report.warnings),
+            "embedded": embedded or 0,
+            "warnings": warnings,
             "seconds": seconds,
         }
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(
             f"indexed {report.files} files, {report.sections} sections; "
-            f"re-tokenized {report.retokenized} files; {len(report.warnings)} warnings; {seconds:.2f}s"
+            f"re-tokenized {report.retokenized} files; embedded {embedded or 0} passages; "
+            f"{len(warnings)} warnings; {seconds:.2f}s"
         )
-        for w in report.warnings:
+        for w in warnings:
             print(f"warning: {w}", file=sys.stderr)
-    if strict and report.warnings:
-        print(f"error: {len(report.warnings)} warnings and --strict", file=sys.stderr)
+    if strict and warnings:
+        print(f"error: {len(warnings)} warnings and --strict", file=sys.stderr)
         return 1
     return 0
+
+
+def _embed_with_bar(worker: SemanticWorker, sections: Sequence[Section]) -> int | None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("embedding", total=None)
+        return worker.embed_all(sections, lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _with_progress_bar(store: IndexStore, tuning: Tuning, full: bool) -> BuildReport:

@@ -131,6 +131,8 @@ class _QABot:
         service = getattr(self, "service", None)
         if service is not None and not await asyncio.to_thread(service.wait_idle, SHUTDOWN_WAIT_SECONDS):
             log.warning("stopping during a reindex: the saved index stays the old one until the next start")
+        if service is not None and hasattr(service, "close"):
+            service.close()  # the embedding thread saves what it has and stops
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: chat questions are handled by the chat extension's listener."""

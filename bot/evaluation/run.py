@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bot.answers.engine import Engine, Tuning
+from bot.answers.semantic import SemanticWorker
 from bot.answers.service import tuning_from
 from bot.config import Config
 from bot.evaluation.data import (
@@ -22,6 +25,7 @@ from bot.evaluation.data import (
     load_questions,
 )
 from bot.evaluation.peers import Peer, kiwi_default_tokenizer, whitespace_tokenize
+from bot.index.vectors import Chunks
 from bot.notes.section import Section
 
 Ranker = Callable[[str], tuple[bool, list[Section]]]  # question -> (answered, ranked sections)
@@ -41,7 +45,7 @@ class Scores:
 
     def row(self) -> str:
         return (
-            f"{self.system:<16} {self.hit1:6.3f} {self.hit3:6.3f} {self.mrr:6.3f} "
+            f"{self.system:<18} {self.hit1:6.3f} {self.hit3:6.3f} {self.mrr:6.3f} "
             f"{self.declined:8.3f} {self.false_declines:7d}"
         )
 
@@ -108,7 +112,32 @@ RUNS = (
     ("corpora", "corpora", "corpora", ""),
     ("heldout seed", "heldout", "seed", "seed"),
     ("heldout corpora", "heldout", "corpora", "corpora"),
+    ("heldout2 seed", "heldout2", "seed", "seed"),
+    ("heldout2 corpora", "heldout2", "corpora", "corpora"),
 )
+EVAL_VECTORS = EVAL_DIR.parent / ".cache" / "eval" / "vectors.npz"  # by content: shared by every run
+
+
+@contextlib.contextmanager
+def tuned(engine: Engine, **changes: Any) -> Iterator[Engine]:
+    """The same index under other ranking knobs (BM25 alone, the embeddings alone)."""
+    before = engine.tuning
+    engine.tuning = replace(before, **changes)
+    try:
+        yield engine
+    finally:
+        engine.tuning = before
+
+
+def with_semantic(engine: Engine, quiet: bool = False) -> bool:
+    """Give an eval engine its semantic channel, embedding (once, cached by content) what is missing."""
+    worker = SemanticWorker.create("auto", EVAL_VECTORS)
+    if worker is None:
+        return False
+    missing = len(worker.cache.missing(Chunks.of(engine.index.sections).keys))
+    if missing and not quiet:
+        print(f"(embedding {missing} passages once; cached in {EVAL_VECTORS})", flush=True)
+    return worker.attach(engine, inline=1 << 62)
 
 
 def evaluate_set(
@@ -124,6 +153,11 @@ def evaluate(questions: Sequence[Question], engine: Engine, with_peers: bool, ki
         score("ours", questions, ours(engine)),
         score("ours (strict)", questions, ours(engine), strict=True),
     ]
+    if engine.semantic is not None:
+        with tuned(engine, semantic_weight=0.0):
+            results.append(score("ours: BM25 only", questions, ours(engine)))
+        with tuned(engine, semantic_weight=1.0):
+            results.append(score("ours: vectors", questions, ours(engine)))
     if with_peers:
         secs = engine.index.sections
         results.append(score("whitespace+okapi", questions, peer(Peer("ws", secs, whitespace_tokenize))))
@@ -153,6 +187,8 @@ def main(args: argparse.Namespace, config: Config) -> int:
             try:
                 shared = next(iter(engines.values())).analyzer if engines else None
                 engines[kind] = Engine.build(folder, tuning, analyzer=shared)
+                if config.search.semantic != "off":
+                    with_semantic(engines[kind], quiet=args.json)
             finally:
                 if folder != SEED_KNOWLEDGE:
                     shutil.rmtree(folder, ignore_errors=True)
@@ -162,7 +198,7 @@ def main(args: argparse.Namespace, config: Config) -> int:
         if not args.json:
             n, took = rows[0], time.perf_counter() - started
             print(f"\n== {label}: {n.questions} questions, {n.offtopic} off-topic ({took:.1f}s)")
-            print(f"{'system':<16} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'declined':>8} {'falseno':>7}")
+            print(f"{'system':<18} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'declined':>8} {'falseno':>7}")
             for r in rows:
                 print(r.row())
             if args.misses:

