@@ -115,7 +115,7 @@ def chat(args: argparse.Namespace, config: Config) -> int:
 def reindex(args: argparse.Namespace, config: Config) -> int:
     from bot.cli.reindex import run_reindex
 
-    return run_reindex(config, full=args.full, as_json=args.json, strict=args.strict)
+    return run_reindex(config, full=args.full, as_json=args.json, strict=args.strict, pull=args.pull)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

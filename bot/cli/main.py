@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--full", action="store_true", help="re-tokenize every file")
     r.add_argument("--json", action="store_true", help="print a JSON summary")
     r.add_argument("--strict", action="store_true", help="exit non-zero on any warning (for CI)")
+    r.add_argument(
+        "--pull", action="store_true", help="fast-forward the notes from knowledge.git_remote first"
+    )
 
     sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN in the environment)")
     s = sub.add_parser("sync", help="register the slash commands with Discord")

@@ -4,8 +4,12 @@ Incremental by content hash (only changed files are tokenized; nothing at all, n
 saved index is current); `--full` re-tokenizes everything. A rich progress bar on a terminal (stderr), a
 plain one-line summary otherwise; `--json` prints {files, sections, retokenized, warnings, seconds}.
 
+`--pull` first brings the folder up to `knowledge.git_remote`'s branch (bot/notes/git.py: a clone when
+the folder is missing or empty, else a fast-forward); a pull that is refused or fails is one line on
+stderr naming the remote and branch, exit 1, and the saved index is left as it was.
+
 Exit status: 0 (with warnings on stderr), 1 when the folder is missing or nothing could be indexed (a
-KnowledgeError, reported by cli/main.py), 1 with `--strict` when there is any warning.
+KnowledgeError, reported by cli/main.py) or a pull failed, 1 with `--strict` when there is any warning.
 """
 
 from __future__ import annotations
@@ -17,11 +21,23 @@ import time
 from bot.answers.engine import BuildReport, Tuning
 from bot.answers.service import tuning_from
 from bot.config import Config
+from bot.errors import BotError
 from bot.index.store import IndexStore
 
 
-def run_reindex(config: Config, full: bool, as_json: bool, strict: bool) -> int:
+def run_reindex(config: Config, full: bool, as_json: bool, strict: bool, pull: bool = False) -> int:
     started = time.perf_counter()
+    pulled = None
+    if pull:
+        from bot.answers.pull import pull_notes
+
+        if not config.git_remote:
+            raise BotError("reindex --pull needs knowledge.git_remote in config.toml")
+        pulled = pull_notes(config)  # GitError: one line and exit 1 (cli/main.py); nothing rebuilt
+        if not as_json:
+            print(
+                f"pulled {pulled.describe(config.git_remote, config.knowledge.git_branch)}", file=sys.stderr
+            )
     store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
     tuning = tuning_from(config)
     if sys.stderr.isatty() and not as_json:
@@ -37,6 +53,8 @@ def run_reindex(config: Config, full: bool, as_json: bool, strict: bool) -> int:
             "warnings": list(report.warnings),
             "seconds": seconds,
         }
+        if pulled is not None:
+            summary["pull"] = {"action": pulled.action, "before": pulled.before, "after": pulled.after}
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(
