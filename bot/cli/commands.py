@@ -118,6 +118,12 @@ def reindex(args: argparse.Namespace, config: Config) -> int:
     return run_reindex(config, full=args.full, as_json=args.json, strict=args.strict, pull=args.pull)
 
 
+def report(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli.report import run_report
+
+    return run_report(config, args.days, args.json, args.html)
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
     try:
         from bot.discord_app.runner import run as run_bot
