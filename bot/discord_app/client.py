@@ -31,6 +31,7 @@ EXTENSIONS = (
     "bot.discord_app.exts.ask",
     "bot.discord_app.exts.install",
     "bot.discord_app.exts.reindex",
+    "bot.discord_app.exts.stats",
     "bot.discord_app.exts.help",
     "bot.discord_app.exts.chat",
 )

@@ -21,7 +21,8 @@ def origin_of(where: discord.Interaction | discord.Message, source: str) -> Orig
     if isinstance(where, discord.Interaction):
         user: Any = where.user
         return Origin(source, where.guild_id, where.channel_id, getattr(user, "id", None))
-    return Origin(source, where.guild.id if where.guild else None, where.channel.id, where.author.id)
+    guild = where.guild.id if where.guild else getattr(where.channel, "guild_id", None)  # uncached guild
+    return Origin(source, guild, where.channel.id, where.author.id)
 
 
 def asking(where: discord.Interaction | discord.Message, source: str) -> AbstractContextManager[None]:
