@@ -213,3 +213,31 @@ def test_cli_reindex_pull(remote: Remote, tmp_path: Path, capsys, monkeypatch) -
     no_remote.write_text(f'[knowledge]\ndir = "{folder}"\n', encoding="utf-8")
     assert cli_main.main(["--config", str(no_remote), "reindex", "--pull"]) == 1
     assert "git_remote" in capsys.readouterr().err
+
+
+async def test_the_pull_timer_picks_up_a_push(remote: Remote, tmp_path: Path, analyzer) -> None:
+    import asyncio
+
+    from bot.answers.pull import Puller
+
+    folder = tmp_path / "k"
+    config = config_for(folder, tmp_path / "cache", str(remote.bare), reload={"pull_minutes": 0.002})
+    pull(folder, str(remote.bare), "main")
+    store = IndexStore(folder, config.cache_dir)
+    service = AnswerService(store.rebuild(tuning_from(config), None, analyzer=analyzer), config, store)
+    reports = []
+    puller = Puller(service, config, on_report=reports.append).start()
+    assert puller.task is not None
+    try:
+        remote.push(("n3.md", note("기차")))
+        for _ in range(200):
+            if reports:
+                break
+            await asyncio.sleep(0.05)
+        assert reports and reports[0].ok and reports[0].files == 4
+        assert "기차" in service.ask("기차 특징").best.section.title
+    finally:
+        await puller.stop()
+    assert puller.task is None
+    off = Puller(service, config_for(folder, tmp_path / "cache", str(remote.bare))).start()
+    assert off.task is None  # pull_minutes = 0: no timer

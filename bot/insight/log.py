@@ -148,6 +148,7 @@ class QuestionLog:
         max_pending: int = 100_000,
         purge_every: float = 3600.0,
         busy_timeout: float = 1.0,
+        batch_seconds: float = 0.25,
     ) -> None:
         self.path = Path(path)
         self.retention_days = retention_days
@@ -155,6 +156,10 @@ class QuestionLog:
         self.max_pending = max_pending
         self.purge_every = purge_every
         self.busy_timeout = busy_timeout
+        # The writer gathers rows this long before writing: it wakes a few times a second at most, so its
+        # own Python work (rows, hashes, sqlite3) seldom competes with an answer for the GIL.
+        self.batch_seconds = batch_seconds
+        self._urgent = threading.Event()  # a flush or stop is waiting: write now
         self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=max_pending)
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
@@ -210,6 +215,7 @@ class QuestionLog:
             self._queue.put(("flush", done), timeout=timeout)
         except queue.Full:
             return False
+        self._urgent.set()
         return done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
@@ -217,6 +223,7 @@ class QuestionLog:
         if thread is not None and thread.is_alive():
             with contextlib.suppress(queue.Full):
                 self._queue.put(("stop",), timeout=timeout)
+            self._urgent.set()
             thread.join(timeout)
 
     # -- the writer thread -------------------------------------------------------------------------
@@ -225,7 +232,10 @@ class QuestionLog:
             items: list[tuple[Any, ...]] = []
             with contextlib.suppress(queue.Empty):
                 items.append(self._queue.get(timeout=1.0 if self._retry else None))  # retry a locked file
-                while len(items) < 2000:
+                if items[0][0] in ("q", "v"):
+                    self._urgent.wait(self.batch_seconds)
+                self._urgent.clear()
+                while len(items) < 5000:
                     items.append(self._queue.get_nowait())
             rows = [row for item in items if (row := self._row(item)) is not None]
             self._write(rows)
