@@ -63,7 +63,9 @@ async def test_questions_and_votes_become_rows(logged_bot, fake) -> None:
         ("mention", "도커 설치 방법", 1)]  # fmt: skip
     assert all(g[1] == fd.GUILD_ID and g[2] for g in got) and got[1][5] is None
     hashes = rows(bot, "SELECT user_hash FROM questions ORDER BY id")
-    assert len({h for (h,) in hashes}) == 4 and all("50" not in h for (h,) in hashes)
+    assert len({h for (h,) in hashes}) == 4 and all(
+        str(u) not in h for (h,) in hashes for u in (501, 502, 503, 504)
+    )
     (vote,) = rows(bot, "SELECT vote, question, location, user_hash FROM votes")
     assert vote[:3] == ("down", "도커 장점", msg["embeds"][0]["footer"]["text"]) and vote[3] == hashes[2][0]
 
