@@ -48,6 +48,13 @@ async def pull_and_reindex(
     except GitError as err:
         log.warning("%s; the old index keeps serving", err)
         return failed_report(service, str(err))
+    k = service.config.knowledge
+    log.log(
+        logging.INFO if result.changed else logging.DEBUG,
+        "pulled %s in %.2fs",
+        result.describe(service.config.git_remote, k.git_branch),
+        result.seconds,
+    )
     if only_if_changed and not result.changed:
         return None
     return await service.reindex(full=full)

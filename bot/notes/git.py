@@ -136,7 +136,7 @@ def pull(folder: Path, remote: str, branch: str, timeout: float = 120.0) -> Pull
         else:
             result = _fast_forward(git)
     result = PullResult(result.action, result.before, result.after, round(time.perf_counter() - started, 3))
-    log.info("git pull %s in %.2fs", result.describe(remote, branch), result.seconds)
+    log.debug("git pull %s in %.2fs", result.describe(remote, branch), result.seconds)
     return result
 
 
