@@ -98,7 +98,7 @@ class Config(_Section):
         if (
             not remote
             or "://" in remote
-            or re.match(r"^[\w.-]+@[^/]+:", remote)
+            or re.match(r"^[^/]+:", remote)  # scp-like: [user@]host:path
             or Path(remote).is_absolute()
         ):
             return remote

@@ -162,7 +162,8 @@ def _clone(git: _Git) -> PullResult:
 def _fast_forward(git: _Git) -> PullResult:
     top = git.run("rev-parse", "--show-toplevel", check=False)
     if top.returncode != 0 or Path(top.stdout.strip()).resolve() != git.folder.resolve():
-        raise git.fail(f"the knowledge folder is not empty and not a git checkout ({git.folder})")
+        why = f": {_last_line(top.stderr)}" if top.returncode != 0 else ""  # e.g. git's "dubious ownership"
+        raise git.fail(f"the knowledge folder is not empty and not a git checkout ({git.folder}{why})")
     dirty = git.run("status", "--porcelain", "--untracked-files=normal").stdout
     if dirty.strip():
         names = [ln[3:] for ln in dirty.splitlines()][:3]
