@@ -40,21 +40,22 @@ def failed_report(service: AnswerService, error: str) -> ReindexReport:
 
 
 async def pull_and_reindex(
-    service: AnswerService, full: bool = False, *, only_if_changed: bool = False
+    service: AnswerService,
+    full: bool = False,
+    *,
+    only_if_changed: bool = False,
+    config: Config | None = None,
 ) -> ReindexReport | None:
-    """Pull (in a worker thread), then service.reindex(). None when only_if_changed and nothing came."""
+    """Pull (in a worker thread), then service.reindex(). None when only_if_changed and nothing came.
+    config: where to pull from and into (default the service's own)."""
+    config = config or service.config
     try:
-        result = await asyncio.to_thread(pull_notes, service.config)
+        result = await asyncio.to_thread(pull_notes, config)
     except GitError as err:
         log.warning("%s; the old index keeps serving", err)
         return failed_report(service, str(err))
-    k = service.config.knowledge
-    log.log(
-        logging.INFO if result.changed else logging.DEBUG,
-        "pulled %s in %.2fs",
-        result.describe(service.config.git_remote, k.git_branch),
-        result.seconds,
-    )
+    where = result.describe(config.git_remote, config.knowledge.git_branch)
+    log.log(logging.INFO if result.changed else logging.DEBUG, "pulled %s in %.2fs", where, result.seconds)
     if only_if_changed and not result.changed:
         return None
     return await service.reindex(full=full)
@@ -94,7 +95,7 @@ class Puller:
             if self.stop_event.is_set():
                 return
             try:
-                report = await pull_and_reindex(self.service, only_if_changed=True)
+                report = await pull_and_reindex(self.service, only_if_changed=True, config=self.config)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the timer outlives any one bad pull

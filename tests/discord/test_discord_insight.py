@@ -103,3 +103,62 @@ async def test_stats_for_maintainers_only_and_ephemeral(logged_bot, fake) -> Non
     )
     _, admin = await run(fake, bot, fd.slash("stats", locale="en-US", permissions="8"))
     assert admin.body["embeds"][0]["title"] == "Questions in the last 7 days"
+
+
+async def test_200_concurrent_interactions_with_votes_lose_no_row(logged_bot, fake) -> None:
+    bot = logged_bot
+    questions = ["도커 장점", "도커 설치 방법", "오늘 점심 뭐 먹지", "도커와 EC2 차이"]
+    asks = [fd.slash("ask", {"question": questions[n % 4]}, user_id=10_000 + n) for n in range(200)]
+    for p in asks:  # all delivered before any is answered
+        fake.deliver(bot, "INTERACTION_CREATE", p)
+    await fake.wait_for(lambda r: r.path.startswith("/webhooks/"), 200, timeout=60)
+    answer = next(m for m in fake.messages.values() if m["embeds"] and m["components"])
+    votes = [fd.click(f"qa:vote:{'up' if n % 3 else 'down'}", answer, user_id=20_000 + n) for n in range(100)]
+    for p in votes:
+        fake.deliver(bot, "INTERACTION_CREATE", p)
+    await fake.wait_for(lambda r: r.path.endswith("/callback") and r.body.get("type") == 4, 100, timeout=60)
+    assert rows(bot, "SELECT count(*), count(DISTINCT user_hash), sum(answered) FROM questions") == [
+        (200, 200, 150)
+    ]
+    assert rows(bot, "SELECT vote, count(*) FROM votes GROUP BY vote ORDER BY vote") == [
+        ("down", 34),
+        ("up", 66),
+    ]
+    assert bot.insight.dropped == 0
+
+
+async def test_reindex_pulls_first_and_a_failed_pull_keeps_the_old_index(
+    fake, service, cache_dir, tmp_path
+) -> None:
+    import shutil
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    data = {
+        "knowledge": {
+            "dir": str(tmp_path / "checkout"),  # missing: a clone is tried, and fails
+            "cache_dir": str(cache_dir),
+            "git_remote": "https://bob:s3cret@127.0.0.1:9/notes.git",  # nothing listens on port 9
+            "git_timeout_seconds": 20.0,
+        },
+        "insight": {"enabled": False},
+    }
+    bot = create_bot(parse_config(data, KNOWLEDGE.parent), service)
+    await bot.login("fake-token")
+    try:
+        _, followup = await run(fake, bot, fd.slash("reindex", locale="en-US", permissions="8"), timeout=30)
+        embed = followup.body["embeds"][0]
+        assert embed["title"] == "Reindex failed" and "git:" in embed["description"]
+        assert (
+            "s3cret" not in embed["description"]
+            and "https://***@127.0.0.1:9/notes.git" in embed["description"]
+        )
+        assert not (tmp_path / "checkout").exists()
+        _, answer = await run(fake, bot, fd.slash("ask", {"question": "도커 장점"}, locale="ko"))
+        assert "장점" in answer.body["embeds"][0]["title"]  # the old index serves
+        _, off = await run(fake, bot, fd.slash("stats", permissions="8", locale="ko"))
+        assert "꺼져" in off.body["content"]
+    finally:
+        await fake.settle(0.05)
+        await bot.close()
+    assert_discord_rules(fake.requests)

@@ -42,7 +42,7 @@ class Reindex(commands.Cog):
         if self.bot.config.git_remote:
             from bot.answers.pull import pull_and_reindex
 
-            report = await pull_and_reindex(service, full=full)
+            report = await pull_and_reindex(service, full=full, config=self.bot.config)
         else:
             report = await service.reindex(full=full)  # worker thread; concurrent calls coalesce
         await send(interaction, embed=render.reindex_embed(report, str(interaction.locale)), ephemeral=True)
