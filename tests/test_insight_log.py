@@ -59,6 +59,7 @@ def test_answers_declines_and_votes_are_rows(qlog: QuestionLog) -> None:
     (vote,) = rows(qlog.path, "SELECT vote, user_hash, question, location FROM votes")
     assert vote == ("down", user_hash, "도커 설치", "docker.md:9")  # same user, same hash
     assert rows(qlog.path, "PRAGMA journal_mode") == [("wal",)]
+    assert qlog.path.stat().st_mode & 0o077 == 0  # readable by the bot's user only
     assert rows(qlog.path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 

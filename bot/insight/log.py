@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import hashlib
 import logging
+import os
 import queue
 import secrets
 import sqlite3
@@ -112,6 +113,9 @@ class LogUnavailable(Exception):
 def connect(path: Path, timeout: float = 1.0) -> sqlite3.Connection:
     """A connection with the log's pragmas and schema (migrations applied)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():  # questions are the group's words: readable by this user only (-wal/-shm follow)
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
