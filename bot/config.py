@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +22,10 @@ class KnowledgeConfig(_Section):
     cache_dir: Annotated[str, Field(min_length=1)] = ".cache/index"  # persisted indexes, one per folder
     # "": <dir>/_dictionary; a --knowledge folder without one borrows the configured folder's dictionary
     dictionary_dir: str = ""
+    # Notes from Git (bot/notes/git.py): "" = off; a URL or a path. Only fast-forwards are ever applied.
+    git_remote: str = ""
+    git_branch: Annotated[str, Field(min_length=1, pattern=r"^[^-\s~^:?*\[\\][^\s~^:?*\[\\]*$")] = "main"
+    git_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0  # per git command
 
 
 class SearchConfig(_Section):
@@ -47,6 +52,18 @@ class DiscordConfig(_Section):
 class ReloadConfig(_Section):
     watch: bool = False  # rebuild when files in the knowledge folder change
     debounce_seconds: Annotated[float, Field(ge=0.1, le=600)] = 2.0
+    pull_minutes: Annotated[float, Field(ge=0, le=10_080)] = (
+        0  # pull knowledge.git_remote every N min; 0 = off
+    )
+
+
+class InsightConfig(_Section):
+    """The question log (bot/insight/log.py): what was asked, answered or declined, and the votes."""
+
+    enabled: bool = True
+    path: str = ""  # SQLite file; "" = questions.sqlite3 in knowledge.cache_dir
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 90  # older rows are purged
+    store_question_text: bool = True  # false: counts, sections and scores only, never the question's words
 
 
 class LoggingConfig(_Section):
@@ -60,6 +77,7 @@ class Config(_Section):
     discord: DiscordConfig = DiscordConfig()
     reload: ReloadConfig = ReloadConfig()
     logging: LoggingConfig = LoggingConfig()
+    insight: InsightConfig = InsightConfig()
     base_dir: str = "."  # set by load_config: the folder relative paths are resolved against
 
     @property
@@ -69,6 +87,25 @@ class Config(_Section):
     @property
     def cache_dir(self) -> Path:
         return (Path(self.base_dir) / self.knowledge.cache_dir).resolve()
+
+    @property
+    def insight_path(self) -> Path:
+        if self.insight.path:
+            return (Path(self.base_dir) / self.insight.path).resolve()
+        return self.cache_dir / "questions.sqlite3"
+
+    @property
+    def git_remote(self) -> str:
+        """The remote as git should see it: a relative local path is resolved against config.toml."""
+        remote = self.knowledge.git_remote
+        if (
+            not remote
+            or "://" in remote
+            or re.match(r"^[^/]+:", remote)  # scp-like: [user@]host:path
+            or Path(remote).is_absolute()
+        ):
+            return remote
+        return str((Path(self.base_dir) / remote).resolve())
 
     @property
     def dictionary_dir(self) -> Path:

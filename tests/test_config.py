@@ -134,6 +134,11 @@ def test_wrong_types(tmp_path: Path, text: str, key: str) -> None:
         ("[reload]\ndebounce_seconds = 0.01\n", "reload.debounce_seconds"),
         ("[knowledge]\ndir = ''\n", "knowledge.dir"),
         ("[knowledge]\ncache_dir = ''\n", "knowledge.cache_dir"),
+        ("[knowledge]\ngit_branch = '--upload-pack=x'\n", "knowledge.git_branch"),
+        ("[knowledge]\ngit_branch = 'a b'\n", "knowledge.git_branch"),
+        ("[knowledge]\ngit_timeout_seconds = 0\n", "knowledge.git_timeout_seconds"),
+        ("[reload]\npull_minutes = -1\n", "reload.pull_minutes"),
+        ("[insight]\nretention_days = 0\n", "insight.retention_days"),
     ],
 )
 def test_out_of_range_values(tmp_path: Path, text: str, key: str) -> None:
@@ -173,3 +178,22 @@ def test_a_knowledge_folder_without_a_dictionary_borrows_the_configured_one(tmp_
     assert cfg.with_knowledge(bare).dictionary_dir == cfg.dictionary_dir
     (bare / "_dictionary").mkdir()
     assert cfg.with_knowledge(bare).dictionary_dir == bare / "_dictionary"
+
+
+def test_git_remote_and_insight_paths(tmp_path: Path) -> None:
+    from bot.config import parse_config
+
+    def remote(value: str) -> str:
+        return parse_config({"knowledge": {"git_remote": value}}, tmp_path).git_remote
+
+    assert remote("../notes.git") == str((tmp_path / "../notes.git").resolve())  # a path: beside config.toml
+    for url in (
+        "https://git.example/notes.git",
+        "git@github.com:org/notes.git",
+        "host:notes.git",
+        "/srv/n.git",
+    ):
+        assert remote(url) == url
+    cfg = parse_config({"reload": {"pull_minutes": 5}, "insight": {"path": "q.sqlite3"}}, tmp_path)
+    assert cfg.reload.pull_minutes == 5 and cfg.insight_path == (tmp_path / "q.sqlite3").resolve()
+    assert parse_config({}, tmp_path).insight_path == (tmp_path / ".cache/index/questions.sqlite3").resolve()

@@ -8,6 +8,8 @@
   rebuild keeps the old engine serving and says why (ok=False, error).
 - The knowledge-folder watcher (answers/watch.py) calls the same reindex().
 - ``wait_idle(timeout)``: for a front end stopping: the running rebuild and the index save finish first.
+- ``on_answer(answer, latency_ms)``, when set (the Discord bot sets the question log's, bot/insight/log.py),
+  is called once per answer; it must be cheap and never raise (it is guarded anyway).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 
@@ -91,6 +94,7 @@ class AnswerService:
         self._state_lock = threading.Lock()
         self._current: _Batch | None = None
         self._next: _Batch | None = None
+        self.on_answer: Callable[[Answer, float], None] | None = None  # e.g. QuestionLog.record_answer
 
     @classmethod
     def from_config(cls, config: Config, warm: bool = True) -> AnswerService:
@@ -114,12 +118,13 @@ class AnswerService:
     def ask(self, question: str, top: int | None = None) -> Answer:
         started = time.perf_counter()
         answer = self.engine.ask(question, top or self.config.search.top)
-        log.debug(
-            "answer answered=%s results=%d ms=%.2f",
-            answer.answered,
-            len(answer.results),
-            (time.perf_counter() - started) * 1000,
-        )
+        ms = (time.perf_counter() - started) * 1000
+        log.debug("answer answered=%s results=%d ms=%.2f", answer.answered, len(answer.results), ms)
+        if self.on_answer is not None:
+            try:
+                self.on_answer(answer, ms)
+            except Exception:  # logging a question never fails its answer
+                log.debug("on_answer hook failed", exc_info=True)
         return answer
 
     def install(self, distro: str) -> InstallSnippet:

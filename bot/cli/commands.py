@@ -115,7 +115,15 @@ def chat(args: argparse.Namespace, config: Config) -> int:
 def reindex(args: argparse.Namespace, config: Config) -> int:
     from bot.cli.reindex import run_reindex
 
-    return run_reindex(config, full=args.full, as_json=args.json, strict=args.strict, embed=not args.no_embed)
+    return run_reindex(
+        config, full=args.full, as_json=args.json, strict=args.strict, pull=args.pull, embed=not args.no_embed
+    )
+
+
+def report(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli.report import run_report
+
+    return run_report(config, args.days, args.json, args.html)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

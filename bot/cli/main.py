@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print a JSON summary")
     r.add_argument("--strict", action="store_true", help="exit non-zero on any warning (for CI)")
     r.add_argument("--no-embed", action="store_true", help="do not wait for the semantic channel's vectors")
+    r.add_argument(
+        "--pull", action="store_true", help="fast-forward the notes from knowledge.git_remote first"
+    )
+
+    rp = sub.add_parser("report", help="what the notes failed to answer, from the question log")
+    rp.add_argument("--days", type=int, default=7, metavar="N", help="the last N days (default 7)")
+    rp.add_argument("--json", action="store_true", help="one JSON object")
+    rp.add_argument("--html", default=None, metavar="FILE", help="write a self-contained page with a chart")
 
     sub.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN in the environment)")
     s = sub.add_parser("sync", help="register the slash commands with Discord")
@@ -77,6 +85,7 @@ def _verbs() -> dict[str, Callable[[argparse.Namespace, Config], int]]:
         "install": commands.install,
         "chat": commands.chat,
         "reindex": commands.reindex,
+        "report": commands.report,
         "run": commands.run,
         "sync": commands.sync,
         "eval": commands.evaluate,

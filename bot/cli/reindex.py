@@ -6,8 +6,12 @@ plain one-line summary otherwise; `--json` prints {files, sections, retokenized,
 seconds}. The semantic channel's passages are embedded afterwards (a second progress bar) unless
 `--no-embed` or search.semantic = "off".
 
+`--pull` first brings the folder up to `knowledge.git_remote`'s branch (bot/notes/git.py: a clone when
+the folder is missing or empty, else a fast-forward); a pull that is refused or fails is one line on
+stderr naming the remote and branch, exit 1, and the saved index is left as it was.
+
 Exit status: 0 (with warnings on stderr), 1 when the folder is missing or nothing could be indexed (a
-KnowledgeError, reported by cli/main.py), 1 with `--strict` when there is any warning.
+KnowledgeError, reported by cli/main.py) or a pull failed, 1 with `--strict` when there is any warning.
 """
 
 from __future__ import annotations
@@ -21,12 +25,26 @@ from bot.answers.engine import BuildReport, Tuning
 from bot.answers.semantic import SemanticWorker
 from bot.answers.service import semantic_for, tuning_from
 from bot.config import Config
+from bot.errors import BotError
 from bot.index.store import IndexStore
 from bot.notes.section import Section
 
 
-def run_reindex(config: Config, full: bool, as_json: bool, strict: bool, embed: bool = True) -> int:
+def run_reindex(
+    config: Config, full: bool, as_json: bool, strict: bool, pull: bool = False, embed: bool = True
+) -> int:
     started = time.perf_counter()
+    pulled = None
+    if pull:
+        from bot.answers.pull import pull_notes
+
+        if not config.git_remote:
+            raise BotError("reindex --pull needs knowledge.git_remote in config.toml")
+        pulled = pull_notes(config)  # GitError: one line and exit 1 (cli/main.py); nothing rebuilt
+        if not as_json:
+            print(
+                f"pulled {pulled.describe(config.git_remote, config.knowledge.git_branch)}", file=sys.stderr
+            )
     store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
     tuning = tuning_from(config)
     bar = sys.stderr.isatty() and not as_json
@@ -49,6 +67,8 @@ def run_reindex(config: Config, full: bool, as_json: bool, strict: bool, embed: 
             "warnings": warnings,
             "seconds": seconds,
         }
+        if pulled is not None:
+            summary["pull"] = {"action": pulled.action, "before": pulled.before, "after": pulled.after}
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(

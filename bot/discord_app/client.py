@@ -7,6 +7,7 @@ Extensions, persistent buttons, the translator and the optional start-up sync ar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -35,6 +36,7 @@ EXTENSIONS = (
     "bot.discord_app.exts.ask",
     "bot.discord_app.exts.install",
     "bot.discord_app.exts.reindex",
+    "bot.discord_app.exts.stats",
     "bot.discord_app.exts.help",
     "bot.discord_app.exts.chat",
 )
@@ -76,6 +78,8 @@ class _QABot:
     feedback: FeedbackLog
     _commands_only: bool
     watcher: Any = None  # bot.answers.watch.Watcher once setup_hook ran
+    puller: Any = None  # bot.answers.pull.Puller once setup_hook ran
+    insight: Any = None  # bot.insight.log.QuestionLog once setup_hook ran ([insight] enabled)
 
     def _init_qa(self, config: Config, service: AnswerService | None, commands_only: bool) -> None:
         self.config = config
@@ -100,6 +104,10 @@ class _QABot:
             from bot.answers.watch import Watcher
 
             self.watcher = Watcher(self.service, self.config).start()  # no-op unless [reload] watch
+            from bot.answers.pull import Puller
+
+            self.puller = Puller(self.service, self.config).start()  # no-op unless git + pull_minutes
+            self._start_insight()
         cfg = self.config.discord
         if cfg.answer_channel_ids and not cfg.message_content_intent:
             log.warning(
@@ -121,12 +129,32 @@ class _QABot:
                 "synced %d commands (%s) at start-up", len(synced), f"guild {guild}" if guild else "global"
             )
 
+    def _start_insight(self) -> None:
+        """The question log: answers through the service's hook, votes through the feedback log."""
+        if not self.config.insight.enabled:
+            return
+        from bot.insight.log import QuestionLog
+
+        self.insight = QuestionLog.from_config(self.config).start()
+        self.feedback.sink = self.insight
+        with contextlib.suppress(AttributeError):  # a stand-in service may have no hook
+            self.service.on_answer = self.insight.record_answer  # type: ignore[union-attr]
+
     async def close(self) -> None:
         """Stop the watcher, close the connection, then give a running reindex and its index save a few
         seconds to finish (the process exits after this)."""
+        insight = getattr(self, "insight", None)
+        if insight is not None:
+            if getattr(self.service, "on_answer", None) == insight.record_answer:
+                self.service.on_answer = None  # type: ignore[union-attr]
+            await asyncio.to_thread(insight.close)
+            self.insight = None
         watcher = getattr(self, "watcher", None)
         if watcher is not None:
             await watcher.stop()
+        puller = getattr(self, "puller", None)
+        if puller is not None:
+            await puller.stop()
         await super().close()  # type: ignore[misc]
         service = getattr(self, "service", None)
         if service is not None and not await asyncio.to_thread(service.wait_idle, SHUTDOWN_WAIT_SECONDS):

@@ -28,6 +28,11 @@ COMMAND_KO: dict[str, str] = {
     "Rebuild the search index from the notes (maintainers)": "노트로 검색 색인 다시 만들기 (관리자)",
     "full": "전체",
     "Re-tokenize every section, not only changed ones": "바뀐 섹션만이 아니라 모든 섹션 다시 분석",
+    # /stats
+    "stats": "통계",
+    "Questions, answer rate and what the notes miss, last 7 days (maintainers)": (
+        "최근 7일 질문 수, 답변률, 노트가 답하지 못한 질문 (관리자)"
+    ),
     # /help
     "help": "도움말",
     "What this bot does and how to use it": "봇 소개와 사용법",
@@ -104,6 +109,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help_cmd_install": ("install commands per Linux distribution", "배포판별 설치 명령"),
     "help_cmd_reindex": ("rebuild the index (maintainers)", "색인 다시 만들기 (관리자)"),
     "help_cmd_help": ("this message", "이 도움말"),
+    "help_cmd_stats": ("questions and what the notes miss (maintainers)", "질문 통계 (관리자)"),
+    "stats_title": ("Questions in the last {days} days", "최근 {days}일 질문 통계"),
+    "stats_body": (
+        "{questions} questions · {answered} answered · {declined} declined · answer rate {rate}\n"
+        "👍 {up} · 👎 {down}",
+        "질문 {questions}개 · 답변 {answered}개 · 못 찾음 {declined}개 · 답변률 {rate}\n👍 {up} · 👎 {down}",
+    ),
+    "stats_unanswered": ("Top unanswered questions", "답하지 못한 질문"),
+    "stats_downvoted": ("Most 👎 sections", "👎 많은 섹션"),
+    "stats_none": ("None.", "없음."),
+    "stats_off": (
+        "The question log is off (`[insight] enabled = false`).",
+        "질문 기록이 꺼져 있어요 (`[insight] enabled = false`).",
+    ),
 }
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")

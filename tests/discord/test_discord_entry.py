@@ -61,8 +61,8 @@ def test_sharding_from_config(cache_dir):
 async def test_login_runs_setup_hook(make_bot, fake):
     b = await make_bot()
     assert b.user.id == fd.BOT_ID and b.application_id == fd.APP_ID
-    assert {c.name for c in b.tree.get_commands()} == {"ask", "install", "reindex", "help"}
-    assert set(b.cogs) == {"Ask", "Install", "Reindex", "Help", "Chat"}
+    assert {c.name for c in b.tree.get_commands()} == {"ask", "install", "reindex", "stats", "help"}
+    assert set(b.cogs) == {"Ask", "Install", "Reindex", "Stats", "Help", "Chat"}
     assert [r.path for r in fake.requests] == ["/users/@me", "/oauth2/applications/@me"]  # and no sync
 
 
@@ -136,7 +136,7 @@ async def test_sync_cli_global_and_guild_without_building_the_index(fake, monkey
         f"/applications/{fd.APP_ID}/guilds/{fd.GUILD_ID}/commands",
     ]
     out = capsys.readouterr().out
-    assert "synced 4 commands globally" in out and f"synced 4 commands to guild {fd.GUILD_ID}" in out
+    assert "synced 5 commands globally" in out and f"synced 5 commands to guild {fd.GUILD_ID}" in out
     # config sync = "guild" is the default target of `sync` without --guild
     cfg = make_config(cache_dir, sync="guild", sync_guild_id=123)
     assert await asyncio.to_thread(runner.sync, cfg, None) == 0

@@ -195,9 +195,9 @@ async def test_registration_payload_within_discord_limits(make_bot, fake):
     payload = put.body
     assert check_payload(payload) == []
     by_name = {c["name"]: c for c in payload}
-    assert set(by_name) == {"ask", "install", "reindex", "help"}
+    assert set(by_name) == {"ask", "install", "reindex", "stats", "help"}
     ko = {n: c["name_localizations"]["ko"] for n, c in by_name.items()}
-    assert ko == {"ask": "질문", "install": "설치", "reindex": "재색인", "help": "도움말"}
+    assert ko == {"ask": "질문", "install": "설치", "reindex": "재색인", "stats": "통계", "help": "도움말"}
     for cmd in payload:
         assert 1 <= len(cmd["description"]) <= 100 and cmd["description_localizations"]["ko"]
         for opt in cmd.get("options", []):
@@ -207,6 +207,7 @@ async def test_registration_payload_within_discord_limits(make_bot, fake):
     assert by_name["ask"]["options"][0]["required"] is True
     assert int(by_name["reindex"]["default_member_permissions"]) == 8  # administrator
     assert by_name["reindex"].get("contexts") == [0] or by_name["reindex"].get("dm_permission") is False
+    assert int(by_name["stats"]["default_member_permissions"]) == 8
 
 
 async def test_no_sync_on_start_by_default(bot, fake):

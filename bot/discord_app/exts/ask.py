@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.discord_app import render
 from bot.discord_app.checks import cooldown, spend_question
 from bot.discord_app.i18n import t
+from bot.discord_app.insight import asking, origin_of
 from bot.discord_app.replies import defer, report_error, send
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:more:(
             if not question:
                 await send(interaction, content=t("no_more", locale), ephemeral=True)
                 return
-            answer = bot.engine().ask(question)
+            with asking(interaction, "button"):
+                answer = bot.engine().ask(question)
             await send(interaction, embeds=render.more_embeds(answer, self.start, locale), ephemeral=True)
         except Exception as err:  # buttons have no tree.on_error; report the same way
             await report_error(interaction, err)
@@ -87,6 +89,7 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:vote:(
                 location=render.location_from_embeds(embeds),
                 user_id=interaction.user.id,
                 message_id=interaction.message.id if interaction.message else None,
+                origin=origin_of(interaction, "vote"),
             )
             key = "thanks_up" if self.vote == "up" else "thanks_down"
             await send(interaction, content=t(key, str(interaction.locale)), ephemeral=True)
@@ -131,7 +134,8 @@ class Ask(commands.Cog):
     @cooldown()
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         await defer(interaction)  # acknowledge first: the 3-second rule holds whatever the engine does
-        answer = self.bot.engine().ask(question)
+        with asking(interaction, "slash"):
+            answer = self.bot.engine().ask(question)
         await send(interaction, **answer_message(self.bot, answer, str(interaction.locale)))
 
 

@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.discord_app import render
 from bot.discord_app.exts.ask import answer_message
 from bot.discord_app.i18n import locale_for_text, t
+from bot.discord_app.insight import asking
 from bot.discord_app.replies import NO_MENTIONS, describe_error
 from bot.errors import BotError
 
@@ -93,7 +94,8 @@ class Chat(commands.Cog):
                 await self._reply(message, content=t("cooldown", locale, seconds=max(1, round(retry))))
             return
         try:
-            answer = self.bot.engine().ask(question)
+            with asking(message, "mention"):
+                answer = self.bot.engine().ask(question)
         except BotError as err:
             await self._reply(message, content=describe_error(err, locale)[0])
             return

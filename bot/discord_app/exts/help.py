@@ -23,6 +23,7 @@ _COMMANDS = (
     ("ask", "help_cmd_ask"),
     ("install", "help_cmd_install"),
     ("reindex", "help_cmd_reindex"),
+    ("stats", "help_cmd_stats"),
     ("help", "help_cmd_help"),
 )
 

@@ -1,4 +1,7 @@
-"""/reindex (재색인): maintainers rebuild the index; the engine works in a thread, the loop stays free."""
+"""/reindex (재색인): maintainers rebuild the index; the engine works in a thread, the loop stays free.
+
+With `knowledge.git_remote` set it pulls first (fast-forward only); a refused pull is reported and the
+old index keeps serving."""
 
 from __future__ import annotations
 
@@ -35,7 +38,13 @@ class Reindex(commands.Cog):
     async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
         await defer(interaction, ephemeral=True)
         log.info("reindex (full=%s) requested by user %s", full, interaction.user.id)
-        report = await self.bot.engine().reindex(full=full)  # worker thread; concurrent calls coalesce
+        service = self.bot.engine()
+        if self.bot.config.git_remote:
+            from bot.answers.pull import pull_and_reindex
+
+            report = await pull_and_reindex(service, full=full, config=self.bot.config)
+        else:
+            report = await service.reindex(full=full)  # worker thread; concurrent calls coalesce
         await send(interaction, embed=render.reindex_embed(report, str(interaction.locale)), ephemeral=True)
 
 
