@@ -12,7 +12,8 @@ import numpy as np
 
 from bot.answers import generality
 from bot.answers.generality import topic_weight
-from bot.answers.repair import QueryRepair, speller_for
+from bot.answers.repair import PARTICLES, QueryRepair, speller_for
+from bot.answers.titles import TitleList, close_title
 from bot.answers.types import Answer, Result
 from bot.errors import QuestionError
 from bot.index.bm25 import BM25Params
@@ -83,6 +84,7 @@ class Engine:
         self._max_idf = float(bm.idf.max()) if len(bm.idf) else 1.0
         self._repair_table: QueryRepair | None = None
         self._examples: list[str] | None = None
+        self._titles: TitleList | None = None
 
     # -- building ----------------------------------------------------------------------------------
     @classmethod
@@ -130,6 +132,10 @@ class Engine:
 
         Raises QuestionError only for a question with nothing in it.
         """
+        return self.question_terms(question)[0]
+
+    def question_terms(self, question: str) -> tuple[list[str], str | None]:
+        """(search tokens after repair, the question with its mended words written in, or None)."""
         # Discord mention syntax is never the topic: "@everyone 도커 설치" asks about 도커 설치.
         text = " ".join(_MENTION.sub(" ", question).split())
         if not text:
@@ -138,14 +144,27 @@ class Engine:
             )
         text = clip(text, self.tuning.max_question_chars)
         tokens = self.analyzer.tokenize(text)
-        if tokens and self.tuning.spelling:
-            tokens = self._repair(tokens)
-        return tokens
+        if not tokens or not self.tuning.spelling or all(t in self.index.bm25.vocab for t in tokens):
+            return tokens, None
+        out: list[str] = []
+        mended = text
+        for t in tokens:
+            if t in self.index.bm25.vocab:
+                out.append(t)
+                continue
+            fixed = self.repair.mend(t)
+            out.extend(fixed)
+            # Only a typo or a glued word is news to the user; a particle cut off (도커에 -> 도커) is not.
+            if fixed != (t,) and not (len(fixed) == 1 and t.startswith(fixed[0])) and t in mended:
+                mended = mended.replace(t, self._mended_word(t, fixed), 1)
+        return out, (mended if mended != text else None)
 
-    def _repair(self, tokens: list[str]) -> list[str]:
-        if all(t in self.index.bm25.vocab for t in tokens):
-            return tokens
-        return self.repair(tokens)
+    def _mended_word(self, word: str, fixed: tuple[str, ...]) -> str:
+        """How a mended word is written back: its particle kept (우부투에 -> 우분투에), glued words spaced."""
+        for p in PARTICLES:
+            if len(fixed) == 1 and word.endswith(p) and self.repair.mend(word[: -len(p)]) == fixed:
+                return fixed[0] + p
+        return " ".join(fixed)
 
     @property
     def repair(self) -> QueryRepair:
@@ -200,17 +219,11 @@ class Engine:
             scores += self.tuning.gram_weight * self.index.grams.get_scores(grams)
         return scores
 
-    def ask(self, question: str, top: int = 3) -> Answer:
-        tokens = self.question_tokens(question)
+    def rank(self, question: str, top: int = 3) -> tuple[list[str], list[int], np.ndarray, str | None]:
+        """(tokens, best section ids, every section's score, the mended question or None)."""
+        tokens, mended = self.question_terms(question)
         if not tokens:
-            return Answer(
-                question,
-                False,
-                (),
-                "질문에서 찾을 만한 낱말이 없어요. 노트의 주제로 물어봐 주세요. "
-                "/ No searchable words in the question.",
-                tuple(self.examples(3)),
-            )
+            return tokens, [], np.zeros(0), mended
         scores = self.scores(question, tokens)
         top = max(1, top)
         # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
@@ -224,7 +237,26 @@ class Engine:
                 break
             if not (self.tuning.diversify and any(shows(secs[j], secs[i]) for j in order)):
                 order.append(i)
-        if not order or self._confidence(tokens, order[0]) < self.tuning.min_confidence:
+        return tokens, order, scores, mended
+
+    def coverage(self, tokens: list[str], doc: int) -> float:
+        """The engine's confidence that section ``doc`` answers ``tokens`` (see _confidence)."""
+        return self._confidence(tokens, doc)
+
+    def ask(self, question: str, top: int = 3) -> Answer:
+        tokens, order, scores, mended = self.rank(question, top)
+        if not tokens:
+            return Answer(
+                question,
+                False,
+                (),
+                "질문에서 찾을 만한 낱말이 없어요. 노트의 주제로 물어봐 주세요. "
+                "/ No searchable words in the question.",
+                tuple(self.examples(3)),
+            )
+        secs = self.index.sections
+        confidence = self._confidence(tokens, order[0]) if order else 0.0
+        if confidence < self.tuning.min_confidence:
             near = [secs[i].title for i in order][:3]
             return Answer(
                 question,
@@ -232,8 +264,17 @@ class Engine:
                 (),
                 "노트에서 이 질문에 맞는 내용을 찾지 못했어요. / The notes do not cover this question.",
                 tuple(near or self.examples(3)),
+                confidence,
+                mended or close_title(question, near),
             )
-        return Answer(question, True, tuple(Result(secs[i], float(scores[i])) for i in order))
+        results = tuple(Result(secs[i], float(scores[i])) for i in order)
+        return Answer(question, True, results, confidence=confidence, repaired_question=mended)
+
+    def titles(self) -> TitleList:
+        """Every distinct section title, normalised once per engine (autocomplete)."""
+        if self._titles is None:
+            self._titles = TitleList(s.title for s in self.index.sections)
+        return self._titles
 
     # -- the rest of the contract ------------------------------------------------------------------
     def install(self, distro: str) -> InstallSnippet:

@@ -101,6 +101,16 @@ class AnswerService:
         )
         return answer
 
+    def ask_followup(self, question: str, topic: str, top: int | None = None) -> Answer:
+        """``question`` asked in a conversation about ``topic`` (answers/followup.py decides how)."""
+        from bot.answers.followup import ask_followup
+
+        return ask_followup(self.engine, question, topic, top or self.config.search.top)
+
+    def titles(self, typed: str, limit: int = 25) -> list[str]:
+        """Section titles matching what is being typed (autocomplete)."""
+        return self.engine.titles().match(typed, limit)
+
     def install(self, distro: str) -> InstallSnippet:
         return self.engine.install(distro)
 

@@ -1,0 +1,51 @@
+"""A question asked inside a conversation: answered alone, or together with the conversation's topic.
+
+Both readings are ranked; the engine's own coverage (the share of a word list's weight a section holds,
+Engine.coverage) then decides. The topic is used when the section found with it answers what was asked
+about as well as the section found without it (at most DROP less) and covers the topic better; or when
+the question alone is declined. So "그럼 단점은?" after "도커 설치 방법" finds Docker's 단점, while
+"쿠버네티스 장점" in the same thread keeps its own answer: with the topic the best section loses 쿠버네티스.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.answers.types import Answer
+
+if TYPE_CHECKING:
+    from bot.answers.engine import Engine
+
+DROP = 0.25  # how much of the question's own coverage the topic may cost
+GAIN = 0.05  # how much better the topic must be covered to be worth it
+
+
+def combine(question: str, topic: str) -> str:
+    return f"{question} {topic}".strip()
+
+
+def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Answer:
+    """The better of ``question`` alone and ``question`` + ``topic`` (see the module docstring)."""
+    return engine.ask(choose(engine, question, topic), top)
+
+
+def choose(engine: Engine, question: str, topic: str) -> str:
+    """``question``, or ``question`` + ``topic`` when the topic clearly helps."""
+    topic = topic.strip()
+    if not topic or topic in question:
+        return question
+    joined = combine(question, topic)
+    own, order_a, _, _ = engine.rank(question, 1)
+    about = [t for t in dict.fromkeys(engine.question_tokens(topic)) if t not in own]
+    both, order_b, _, _ = engine.rank(joined, 1)
+    if not order_b or not about or engine.coverage(both, order_b[0]) < engine.tuning.min_confidence:
+        return question  # the topic adds nothing, or even together nothing is found
+    b = order_b[0]
+    if not order_a or engine.coverage(own, order_a[0]) < engine.tuning.min_confidence:
+        return joined  # alone it would be declined
+    a = order_a[0]
+    if a == b:
+        return question
+    own_a, own_b = engine.coverage(own, a), engine.coverage(own, b)
+    top_a, top_b = engine.coverage(about, a), engine.coverage(about, b)
+    return joined if own_b >= own_a - DROP and top_b >= top_a + GAIN else question
