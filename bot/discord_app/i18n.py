@@ -104,7 +104,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "help_cmd_install": ("install commands per Linux distribution", "배포판별 설치 명령"),
     "help_cmd_reindex": ("rebuild the index (maintainers)", "색인 다시 만들기 (관리자)"),
     "help_cmd_help": ("this message", "이 도움말"),
+    "did_you_mean": ("Did you mean **{question}**?", "혹시 **{question}**{particle} 찾으셨나요?"),
 }
+
+
+def register(messages: dict[str, tuple[str, str]], commands: dict[str, str] | None = None) -> None:
+    """An extension's own strings, added to the tables above (a key may not change meaning)."""
+    for table, new in ((MESSAGES, messages), (COMMAND_KO, commands or {})):
+        clash = [k for k, v in new.items() if k in table and table[k] != v]  # type: ignore[comparison-overlap]
+        if clash:
+            raise ValueError(f"i18n: strings registered twice: {clash}")
+        table.update(new)  # type: ignore[arg-type]
+
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 

@@ -1,19 +1,20 @@
 """Chat questions: a message that mentions the bot (or any message in a DM, or in a configured answer
 channel when the Message Content intent is on) is answered as a reply. Bots, webhooks and the bot
-itself are ignored. A reply may use the message it replies to as context."""
+itself are ignored. A reply may use the message it replies to as context; in a thread, a question
+that leans on what came before is asked in the thread's topic (topics.py, answers/followup.py)."""
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
 from bot.discord_app import render
-from bot.discord_app.exts.ask import answer_message
+from bot.discord_app.answer_ui import answer_message
 from bot.discord_app.i18n import locale_for_text, t
+from bot.discord_app.questions import clean_question
 from bot.discord_app.replies import NO_MENTIONS, describe_error
 from bot.errors import BotError
 
@@ -22,13 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.discord")
 
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b")
 _CONTEXT_CHARS = 1000  # of the replied-to message
-
-
-def clean_question(text: str) -> str:
-    """Message text without user/role/channel mentions, @everyone/@here and extra whitespace."""
-    return " ".join(_MENTION.sub(" ", text or "").split())
+_TOPIC_CHARS = 200  # a thread's remembered topic
 
 
 class Chat(commands.Cog):
@@ -92,12 +88,25 @@ class Chat(commands.Cog):
             if self.bot.cooldowns.should_warn(message.author.id, retry):
                 await self._reply(message, content=t("cooldown", locale, seconds=max(1, round(retry))))
             return
+        thread = message.channel if isinstance(message.channel, discord.Thread) else None
         try:
-            answer = self.bot.engine().ask(question)
+            if thread is not None and not context:  # no reply: the thread's topic may be meant
+                answer = self.bot.engine().ask_followup(own, self.topic_of(thread))
+            else:
+                answer = self.bot.engine().ask(question)
         except BotError as err:
             await self._reply(message, content=describe_error(err, locale)[0])
             return
+        if thread is not None and answer.answered:
+            self.bot.topics.set(thread.id, render.ellipsize(answer.question, _TOPIC_CHARS))
         await self._reply(message, **answer_message(self.bot, answer, locale))
+
+    def topic_of(self, thread: discord.Thread) -> str:
+        """The last question answered in the thread, else a forum post's title."""
+        topic = self.bot.topics.get(thread.id)
+        if not topic and thread.parent_id in self.bot.config.discord.forum_channel_ids:
+            topic = clean_question(thread.name)
+        return topic
 
     def _examples(self) -> list[str]:
         try:
