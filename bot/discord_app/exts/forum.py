@@ -47,7 +47,6 @@ register(
     }
 )
 
-STARTER_WAIT = 1.5  # seconds to wait for a post's first message (it follows THREAD_CREATE)
 BODY_CHARS = 300  # of the first message, asked together with the title
 
 
@@ -115,6 +114,8 @@ async def mark_solved(thread: discord.Thread, tag_name: str, close: bool) -> boo
 
 
 class Forum(commands.Cog):
+    starter_wait = 1.5  # seconds to wait for a post's first message (it follows THREAD_CREATE)
+
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         path = (
@@ -187,7 +188,9 @@ class Forum(commands.Cog):
         if found is not None:
             return found
         try:
-            return await self.bot.wait_for("message", check=lambda m: m.id == thread.id, timeout=STARTER_WAIT)
+            return await self.bot.wait_for(
+                "message", check=lambda m: m.id == thread.id, timeout=self.starter_wait
+            )
         except TimeoutError:
             return None
 
