@@ -192,6 +192,11 @@ class Engine:
         dictionary knows but the notes lack ("리액트") weighs more, and the maintainers' question words
         ("쓰", "점", "방법") weigh nothing: they say nothing about the topic.
         """
+        found, total = self._mass(tokens, doc)
+        return found / total if total else 0.0
+
+    def _mass(self, tokens: list[str], doc: int) -> tuple[float, float]:
+        """(IDF weight of the tokens section ``doc`` holds, the tokens' whole weight); see _confidence."""
         bm = self.index.bm25
         lex = self.analyzer.lexicon
         total = found = 0.0
@@ -209,7 +214,7 @@ class Engine:
             k = np.searchsorted(row, doc)
             if k < len(row) and row[k] == doc:
                 found += w
-        return found / total if total else 0.0
+        return found, total
 
     def scores(self, question: str, tokens: list[str]) -> np.ndarray:
         """Morpheme BM25 plus the weighted Hangul-bigram BM25, for every section."""
@@ -240,8 +245,10 @@ class Engine:
         return tokens, order, scores, mended
 
     def coverage(self, tokens: list[str], doc: int) -> float:
-        """The engine's confidence that section ``doc`` answers ``tokens`` (see _confidence)."""
-        return self._confidence(tokens, doc)
+        """The engine's confidence that section ``doc`` answers ``tokens`` (see _confidence); 1.0 when
+        the tokens weigh nothing (only question words: "어떻게 해요?" asks for nothing a section lacks)."""
+        found, total = self._mass(tokens, doc)
+        return found / total if total else 1.0
 
     def ask(self, question: str, top: int = 3) -> Answer:
         tokens, order, scores, mended = self.rank(question, top)

@@ -3,8 +3,9 @@
 Both readings are ranked; the engine's own coverage (the share of a word list's weight a section holds,
 Engine.coverage) then decides. The topic is used when the section found with it answers what was asked
 about as well as the section found without it (at most DROP less) and covers the topic better; or when
-the question alone is declined. So "그럼 단점은?" after "도커 설치 방법" finds Docker's 단점, while
-"쿠버네티스 장점" in the same thread keeps its own answer: with the topic the best section loses 쿠버네티스.
+the question alone is declined and the section found with the topic holds most of what it asks. So
+"그럼 단점은?" after "도커 설치 방법" finds Docker's 단점, while "쿠버네티스 장점" in the same thread
+keeps its own answer: with the topic the best section loses 쿠버네티스.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 DROP = 0.25  # how much of the question's own coverage the topic may cost
 GAIN = 0.05  # how much better the topic must be covered to be worth it
+ELLIPTIC = 0.5  # a question declined alone: share of it the topic's section must hold
 
 
 def combine(question: str, topic: str) -> str:
@@ -41,11 +43,14 @@ def choose(engine: Engine, question: str, topic: str) -> str:
     if not order_b or not about or engine.coverage(both, order_b[0]) < engine.tuning.min_confidence:
         return question  # the topic adds nothing, or even together nothing is found
     b = order_b[0]
+    own_b = engine.coverage(own, b)
     if not order_a or engine.coverage(own, order_a[0]) < engine.tuning.min_confidence:
-        return joined  # alone it would be declined
+        # Declined alone: elliptic ("어떻게 해요?", nothing of its own) or about something else ("오늘
+        # 점심 뭐 먹지"): the topic is used only when its section also holds most of what was asked.
+        return joined if own_b >= ELLIPTIC else question
     a = order_a[0]
     if a == b:
         return question
-    own_a, own_b = engine.coverage(own, a), engine.coverage(own, b)
+    own_a = engine.coverage(own, a)
     top_a, top_b = engine.coverage(about, a), engine.coverage(about, b)
     return joined if own_b >= own_a - DROP and top_b >= top_a + GAIN else question

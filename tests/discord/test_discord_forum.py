@@ -9,6 +9,9 @@ from typing import Any
 
 import discord_fake as fd
 
+from bot.answers.titles import norm
+from bot.discord_app import limits
+
 FORUM_ID = 920_000_000_000_000_100
 LOCKED_FORUM_ID = 920_000_000_000_000_101  # the bot may not send in its posts
 SOLVED_TAG_ID = 940_000_000_000_000_001
@@ -266,3 +269,108 @@ def test_answered_threads_survive_and_a_broken_file_falls_back(tmp_path, caplog)
         c = AnsweredThreads(tmp_path / "dir.sqlite3")  # a folder where the file should be
         assert c.claim(5) and not c.claim(5)
     assert sum("unusable" in r.getMessage() for r in caplog.records) == 1
+
+
+# -- part 2: follow-ups inside a thread ---------------------------------------------------------------
+def mention_in(thread: dict, text: str, *, referenced: dict | None = None) -> dict:
+    return fd.chat_message(text, channel_id=int(thread["id"]), user_id=AUTHOR, referenced=referenced)
+
+
+async def ask_in_thread(fake: fd.FakeDiscord, bot: Any, thread: dict, text: str) -> dict:
+    before = len(sent_to(fake, thread["id"]))
+    fake.deliver(bot, "MESSAGE_CREATE", mention_in(thread, text))
+    path = f"/channels/{thread['id']}/messages"
+    found = await fake.wait_for(lambda r: r.method == "POST" and r.path == path, before + 1)
+    return found[before].body
+
+
+async def test_follow_ups_in_a_forum_thread_lean_on_its_topic(make_bot, fake):
+    bot = await forum_bot(make_bot, fake)
+    thread = post("도커 설치 방법")
+    await new_post(fake, bot, thread)
+    # Alone it asks for nothing: with the post's title it is the install section.
+    vague = await ask_in_thread(fake, bot, thread, "어떻게 해요?")
+    assert vague["embeds"][0]["author"]["name"] == "어떻게 해요? 도커 설치 방법"
+    assert "설치 방법" in vague["embeds"][0]["title"]
+    # Self-contained: answered on its own, not dragged to the install topic.
+    new = await ask_in_thread(fake, bot, thread, "도커와 EC2 차이")
+    assert new["embeds"][0]["author"]["name"] == "도커와 EC2 차이" and "EC2" in new["embeds"][0]["title"]
+    # Off-topic stays declined: the topic's section holds nothing of what was asked.
+    off = await ask_in_thread(fake, bot, thread, "오늘 점심 뭐 먹지")
+    assert off["embeds"][0]["title"] == "노트에서 찾지 못했어요"
+    # The thread's topic is now the last question answered there.
+    assert bot.topics.get(int(thread["id"])) == "도커와 EC2 차이"
+
+
+async def test_topic_of_a_plain_thread_is_the_last_answered_question(make_bot, fake):
+    bot = await make_bot()
+    fake.deliver(bot, "GUILD_CREATE", guild_with_forums())
+    thread = {"id": str(fd.THREAD_ID)}
+    first = await ask_in_thread(fake, bot, thread, "도커 설치 방법")
+    assert "설치 방법" in first["embeds"][0]["title"]
+    assert bot.topics.get(fd.THREAD_ID) == "도커 설치 방법"
+    follow = await ask_in_thread(fake, bot, thread, "어떻게 해요?")
+    assert follow["embeds"][0]["author"]["name"] == "어떻게 해요? 도커 설치 방법"
+    # An explicit reply keeps its own context (the replied-to message), as before.
+    other = fd.chat_message("도커 장점", channel_id=fd.THREAD_ID, mention_bot=False, user_id=1)
+    fake.deliver(bot, "MESSAGE_CREATE", mention_in(thread, "단점은?", referenced=other))
+    path = f"/channels/{fd.THREAD_ID}/messages"
+    found = await fake.wait_for(lambda r: r.method == "POST" and r.path == path, 3)
+    assert found[2].body["embeds"][0]["author"]["name"] == "단점은? 도커 장점"
+
+
+# -- part 3: did you mean -----------------------------------------------------------------------------
+async def run(fake: fd.FakeDiscord, bot: Any, payload: dict, count: int = 2) -> list[fd.Req]:
+    fake.deliver(bot, "INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda r: r in fake.for_interaction(payload), count)
+    return fake.for_interaction(payload)
+
+
+async def test_did_you_mean_after_a_typo_asks_the_corrected_question(bot, fake):
+    _, followup = await run(fake, bot, fd.slash("ask", {"question": "우부투에 도커 설치"}, locale="ko"))
+    assert followup.body["content"] == "혹시 **우분투에 도커 설치**를 찾으셨나요?"
+    assert custom_ids(followup.body)[0] == "qa:dym:우분투에 도커 설치"
+    assert "설치 방법" in followup.body["embeds"][0]["title"]  # the repaired question is answered already
+    message = fake.messages[max(fake.messages)]
+    callback, again = await run(fake, bot, fd.click("qa:dym:우분투에 도커 설치", message, locale="ko"))
+    assert callback.body == {"type": 5}  # public, like /ask
+    assert again.body["embeds"][0]["author"]["name"] == "우분투에 도커 설치"
+    assert "content" not in again.body or not again.body["content"]  # nothing left to correct
+    assert not any(i.startswith("qa:dym:") for i in custom_ids(again.body))
+    # English wording, and a correct question gets no suggestion
+    _, en = await run(fake, bot, fd.slash("ask", {"question": "도커 잠점"}, locale="en-US"))
+    assert en.body["content"] == "Did you mean **도커 장점**?"
+    _, plain = await run(fake, bot, fd.slash("ask", {"question": "도커 장점"}, locale="ko"))
+    assert not plain.body.get("content") and not any(i.startswith("qa:dym:") for i in custom_ids(plain.body))
+
+
+def test_did_you_mean_on_a_decline_close_to_a_title(service):
+    from bot.answers.titles import close_title
+
+    assert close_title("도커 작동 원니", ["😗 도커 작동 원리", "장점"]) == "😗 도커 작동 원리"
+    assert close_title("오늘 점심 뭐 먹지", ["설치 방법", "장점", "단점"]) is None
+    answer = service.ask("투포인터알고리즘")  # glued, and not in the seed notes: declined, nothing to offer
+    assert not answer.answered and answer.repaired_question is None
+
+
+# -- part 4: /ask autocomplete ------------------------------------------------------------------------
+async def test_ask_autocomplete_offers_matching_titles_within_limits(bot, fake):
+    (cb,) = await run(fake, bot, fd.autocomplete("ask", "question", "도커"), count=1)
+    assert cb.body["type"] == 8
+    choices = cb.body["data"]["choices"]
+    assert 0 < len(choices) <= limits.CHOICES
+    assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
+    assert all("도커" in c["name"].replace(" ", "") for c in choices)
+    assert norm(choices[0]["name"]).startswith("도커")  # prefix matches first (emoji and spaces aside)
+    (cb,) = await run(fake, bot, fd.autocomplete("ask", "question", "ec2"), count=1)
+    assert any("EC2" in c["name"] for c in cb.body["data"]["choices"])
+    (cb,) = await run(fake, bot, fd.autocomplete("ask", "question", ""), count=1)
+    assert 0 < len(cb.body["data"]["choices"]) <= 25
+
+
+def test_title_choices_cut_to_discord_limits():
+    from bot.discord_app.exts.ask import title_choices
+
+    long = ["가" * 150 + str(i) for i in range(40)]
+    choices = title_choices(long)
+    assert len(choices) == 25 and all(len(c.name) <= 100 and len(c.value) <= 100 for c in choices)

@@ -26,12 +26,13 @@ HELP = (("ask", "help_cmd_ask"),)  # (command, i18n key) for /help
 
 def title_choices(titles: list[str]) -> list[app_commands.Choice[str]]:
     """Autocomplete choices within Discord's limits (≤ 25, names and values ≤ 100 characters)."""
-    out: dict[str, app_commands.Choice[str]] = {}
-    for title in titles:
-        value = render.ellipsize(title, limits.CHOICE_VALUE)
-        name = render.ellipsize(title, limits.CHOICE_NAME)
-        out.setdefault(value, app_commands.Choice(name=name, value=value))
-    return list(out.values())[: limits.CHOICES]
+    return [
+        app_commands.Choice(
+            name=render.ellipsize(title, limits.CHOICE_NAME),
+            value=render.ellipsize(title, limits.CHOICE_VALUE),
+        )
+        for title in titles[: limits.CHOICES]
+    ]
 
 
 class Ask(commands.Cog):
