@@ -250,6 +250,30 @@ class Engine:
         found, total = self._mass(tokens, doc)
         return found / total if total else 1.0
 
+    def specific_coverage(self, question: str) -> float:
+        """Like the confidence, but every word weighted by how specific it is (generality.topic_weight):
+        the share of the question's *topic* words the best section holds. Chit-chat that a large folder
+        happens to match through everyday words ("자기소개합니다" -> "Elasticsearch 소개") scores low."""
+        tokens, order, _, _ = self.rank(question, 1)
+        if not order:
+            return 0.0
+        bm, lex, doc = self.index.bm25, self.analyzer.lexicon, order[0]
+        found = total = 0.0
+        for t in dict.fromkeys(tokens):
+            weight = topic_weight(t)
+            i = bm.vocab.get(t)
+            if i is None:
+                if t not in lex.question_words:
+                    total += self._max_idf * weight
+                continue
+            w = max(float(bm.idf[i]), 1e-3) * weight
+            total += w
+            row = bm.postings(i)
+            k = np.searchsorted(row, doc)
+            if k < len(row) and row[k] == doc:
+                found += w
+        return found / total if total else 0.0
+
     def ask(self, question: str, top: int = 3) -> Answer:
         tokens, order, scores, mended = self.rank(question, top)
         if not tokens:

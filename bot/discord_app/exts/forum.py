@@ -152,15 +152,11 @@ class Forum(commands.Cog):
         answer = self._best(title, body)
         if answer is None:
             return
-        cfg = self.bot.config.discord
-        confident = answer.answered and answer.confidence >= cfg.forum_min_confidence
-        if not confident and not cfg.forum_decline:
+        if not answer.answered and not self.bot.config.discord.forum_decline:
             log.debug("forum post %s not answered (confidence %.2f)", thread.id, answer.confidence)
             return
         locale = locale_for_text(title)
         extra = [SolvedButton(t("forum_solved", locale))]
-        if not confident:
-            answer = _declined(answer)
         message = answer_message(self.bot, answer, locale, extra)
         try:
             await thread.send(allowed_mentions=NO_MENTIONS, **message)
@@ -172,11 +168,16 @@ class Forum(commands.Cog):
         service = self.bot.service
         if service is None or not title:
             return None
+        cfg = self.bot.config.discord
+
+        def ask(text: str) -> Answer:
+            return service.ask_unprompted(text, cfg.forum_min_confidence, cfg.forum_min_specific)
+
         try:
-            answer = service.ask(title)
+            answer = ask(title)
             if body and body not in title:
-                with_body = service.ask(f"{title} {body}")
-                if with_body.answered and with_body.confidence > answer.confidence:
+                with_body = ask(f"{title} {body}")
+                if with_body.answered and (not answer.answered or with_body.confidence > answer.confidence):
                     answer = with_body
         except BotError:
             return None
@@ -212,16 +213,6 @@ class Forum(commands.Cog):
         if forum not in self._warned:
             self._warned.add(forum)
             log.warning("cannot answer posts in forum %s: %s", forum, why)
-
-
-def _declined(answer: Answer) -> Answer:
-    """An answer below the forum's threshold shown as a decline (with its titles as suggestions)."""
-    from dataclasses import replace
-
-    if not answer.answered:
-        return answer
-    titles = tuple(r.section.title for r in answer.results)
-    return replace(answer, answered=False, results=(), suggestions=titles)
 
 
 async def setup(bot: QABot) -> None:
