@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.answers.types import Answer
+from bot.errors import QuestionError
 
 if TYPE_CHECKING:
     from bot.answers.engine import Engine
@@ -31,13 +32,30 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
     return engine.ask(choose(engine, question, topic), top)
 
 
+def subject(engine: Engine, topic: str) -> str:
+    """The topic less its question words: after "Redis 특징", "단점은?" asks about Redis's 단점, not its
+    특징 (the maintainers' question words name an aspect; a follow-up brings its own)."""
+    asks = engine.analyzer.lexicon.question_words
+    words = []
+    for word in topic.split():
+        try:
+            tokens = engine.question_tokens(word)
+        except QuestionError:
+            continue
+        if any(t not in asks for t in tokens):
+            words.append(word)
+    return " ".join(words)
+
+
 def choose(engine: Engine, question: str, topic: str) -> str:
-    """``question``, or ``question`` + ``topic`` when the topic clearly helps."""
+    """``question``, or ``question`` + the topic's subject when that clearly helps."""
     topic = topic.strip()
-    if not topic or topic in question:
+    subj = subject(engine, topic)
+    if not subj or subj in question:
         return question
-    joined = combine(question, topic)
+    joined = combine(question, subj)
     own, order_a, _, _ = engine.rank(question, 1)
+    # Coverage of the whole topic, its aspect included: a section on the same aspect stays closer.
     about = [t for t in dict.fromkeys(engine.question_tokens(topic)) if t not in own]
     both, order_b, _, _ = engine.rank(joined, 1)
     if not order_b or not about or engine.coverage(both, order_b[0]) < engine.tuning.min_confidence:

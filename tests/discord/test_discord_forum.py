@@ -290,7 +290,7 @@ async def test_follow_ups_in_a_forum_thread_lean_on_its_topic(make_bot, fake):
     await new_post(fake, bot, thread)
     # Alone it asks for nothing: with the post's title it is the install section.
     vague = await ask_in_thread(fake, bot, thread, "어떻게 해요?")
-    assert vague["embeds"][0]["author"]["name"] == "어떻게 해요? 도커 설치 방법"
+    assert vague["embeds"][0]["author"]["name"] == "어떻게 해요? 도커 설치"
     assert "설치 방법" in vague["embeds"][0]["title"]
     # Self-contained: answered on its own, not dragged to the install topic.
     new = await ask_in_thread(fake, bot, thread, "도커와 EC2 차이")
@@ -310,7 +310,7 @@ async def test_topic_of_a_plain_thread_is_the_last_answered_question(make_bot, f
     assert "설치 방법" in first["embeds"][0]["title"]
     assert bot.topics.get(fd.THREAD_ID) == "도커 설치 방법"
     follow = await ask_in_thread(fake, bot, thread, "어떻게 해요?")
-    assert follow["embeds"][0]["author"]["name"] == "어떻게 해요? 도커 설치 방법"
+    assert follow["embeds"][0]["author"]["name"] == "어떻게 해요? 도커 설치"
     # An explicit reply keeps its own context (the replied-to message), as before.
     other = fd.chat_message("도커 장점", channel_id=fd.THREAD_ID, mention_bot=False, user_id=1)
     fake.deliver(bot, "MESSAGE_CREATE", mention_in(thread, "단점은?", referenced=other))
