@@ -144,6 +144,9 @@ class Forum(commands.Cog):
         owner = thread.guild.get_member(thread.owner_id) if thread.owner_id else None
         if (starter is not None and (starter.author.bot or starter.webhook_id)) or (owner and owner.bot):
             return
+        if self.bot.service is None:  # still loading: left unclaimed (a later THREAD_CREATE may answer)
+            log.info("forum post %s arrived before the notes were loaded", thread.id)
+            return
         if not self._can_send(thread) or not self.answered.claim(thread.id):
             return
         title = clean_question(thread.name)
