@@ -110,11 +110,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 def register(messages: dict[str, tuple[str, str]], commands: dict[str, str] | None = None) -> None:
     """An extension's own strings, added to the tables above (a key may not change meaning)."""
-    for table, new in ((MESSAGES, messages), (COMMAND_KO, commands or {})):
-        clash = [k for k, v in new.items() if k in table and table[k] != v]  # type: ignore[comparison-overlap]
-        if clash:
-            raise ValueError(f"i18n: strings registered twice: {clash}")
-        table.update(new)  # type: ignore[arg-type]
+    clash = [k for k, v in messages.items() if MESSAGES.get(k, v) != v]
+    clash += [k for k, v in (commands or {}).items() if COMMAND_KO.get(k, v) != v]
+    if clash:
+        raise ValueError(f"i18n: strings registered twice with different text: {clash}")
+    MESSAGES.update(messages)
+    COMMAND_KO.update(commands or {})
 
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")

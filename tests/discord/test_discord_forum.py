@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import discord_fake as fd
+import pytest
 
 from bot.answers.titles import norm
 from bot.discord_app import limits
@@ -374,3 +375,22 @@ def test_title_choices_cut_to_discord_limits():
     long = ["가" * 150 + str(i) for i in range(40)]
     choices = title_choices(long)
     assert len(choices) == 25 and all(len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
+
+
+def test_extensions_are_discovered_and_declare_their_help_and_strings():
+    from bot.discord_app import i18n
+    from bot.discord_app.client import EXTENSIONS
+
+    assert "bot.discord_app.exts.forum" in EXTENSIONS and "bot.discord_app.exts.ask" in EXTENSIONS
+    assert i18n.t("forum_solved", "ko") == "해결됐어요"  # registered by the forum ext itself
+    i18n.register({"forum_solved": ("Solved", "해결됐어요")})  # the same text again (a reload) is fine
+    with pytest.raises(ValueError):
+        i18n.register({"forum_solved": ("Done", "완료")})
+
+
+async def test_help_lists_every_loaded_extensions_commands(bot, fake):
+    from bot.discord_app.exts.help import help_lines
+
+    names = [name for name, _ in help_lines(bot, "en-US")]
+    assert names == ["ask", "install", "reindex", "help"]
+    assert [name for name, _ in help_lines(bot, "ko")] == ["질문", "설치", "재색인", "도움말"]
