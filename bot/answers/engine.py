@@ -156,7 +156,7 @@ class Engine:
             out.extend(fixed)
             # Only a typo or a glued word is news to the user; a particle cut off (도커에 -> 도커) is not.
             if fixed != (t,) and not (len(fixed) == 1 and t.startswith(fixed[0])) and t in mended:
-                mended = mended.replace(t, self._mended_word(t, fixed), 1)
+                mended = mended.replace(t, self._mended_word(t, fixed), 1)  # may be t itself again
         return out, (mended if mended != text else None)
 
     def _mended_word(self, word: str, fixed: tuple[str, ...]) -> str:
@@ -164,6 +164,8 @@ class Engine:
         for p in PARTICLES:
             if len(fixed) == 1 and word.endswith(p) and self.repair.mend(word[: -len(p)]) == fixed:
                 return fixed[0] + p
+        if len(fixed) > 1 and len(fixed[-1]) == 1:  # a one-syllable last piece is a suffix (장점들)
+            fixed = (*fixed[:-2], fixed[-2] + fixed[-1])
         return " ".join(fixed)
 
     @property
