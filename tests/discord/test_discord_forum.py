@@ -312,6 +312,7 @@ async def test_topic_of_a_plain_thread_is_the_last_answered_question(make_bot, f
     assert bot.topics.get(fd.THREAD_ID) == "도커 설치 방법"
     follow = await ask_in_thread(fake, bot, thread, "어떻게 해요?")
     assert follow["embeds"][0]["author"]["name"] == "어떻게 해요? 도커 설치"
+    assert bot.topics.get(fd.THREAD_ID) == "도커 설치 방법"  # a follow-up keeps the thread's topic
     # An explicit reply keeps its own context (the replied-to message), as before.
     other = fd.chat_message("도커 장점", channel_id=fd.THREAD_ID, mention_bot=False, user_id=1)
     fake.deliver(bot, "MESSAGE_CREATE", mention_in(thread, "단점은?", referenced=other))

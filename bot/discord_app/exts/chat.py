@@ -89,16 +89,17 @@ class Chat(commands.Cog):
                 await self._reply(message, content=t("cooldown", locale, seconds=max(1, round(retry))))
             return
         thread = message.channel if isinstance(message.channel, discord.Thread) else None
+        topic = self.topic_of(thread) if thread is not None and not context else ""
         try:
-            if thread is not None and not context:  # no reply: the thread's topic may be meant
-                answer = self.bot.engine().ask_followup(own, self.topic_of(thread))
-            else:
-                answer = self.bot.engine().ask(question)
+            # In a thread, not a reply: the thread's topic may be meant.
+            engine = self.bot.engine()
+            answer = engine.ask_followup(own, topic) if topic else engine.ask(question)
         except BotError as err:
             await self._reply(message, content=describe_error(err, locale)[0])
             return
-        if thread is not None and answer.answered:
-            self.bot.topics.set(thread.id, render.ellipsize(answer.question, _TOPIC_CHARS))
+        if thread is not None and answer.answered and answer.question == question:
+            # Answered on its own terms: the thread is about this now (a follow-up keeps the old topic).
+            self.bot.topics.set(thread.id, render.ellipsize(question, _TOPIC_CHARS))
         await self._reply(message, **answer_message(self.bot, answer, locale))
 
     def topic_of(self, thread: discord.Thread) -> str:
