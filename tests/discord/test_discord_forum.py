@@ -395,3 +395,17 @@ async def test_help_lists_every_loaded_extensions_commands(bot, fake):
     names = [name for name, _ in help_lines(bot, "en-US")]
     assert names == ["ask", "install", "reindex", "help"]
     assert [name for name, _ in help_lines(bot, "ko")] == ["질문", "설치", "재색인", "도움말"]
+
+
+def test_title_matching_is_fast_at_the_corpora_size():
+    from bot.answers.titles import TitleList
+
+    titles = TitleList(f"{i}. 섹션 {i % 97} 도커 컨테이너 네트워크 {i * 7919 % 1000}" for i in range(2300))
+    assert len(titles) == 2300
+    best = float("inf")
+    for _ in range(7):  # the least of several runs: the machine is shared
+        started = time.perf_counter()
+        for typed in ("", "도", "도커 컨", "네트워크 5", "zz", "1"):
+            titles.match(typed)
+        best = min(best, (time.perf_counter() - started) / 6)
+    assert best < 0.005, best
