@@ -12,7 +12,8 @@ import numpy as np
 
 from bot.answers import generality
 from bot.answers.generality import topic_weight
-from bot.answers.repair import QueryRepair, speller_for
+from bot.answers.repair import PARTICLES, QueryRepair, speller_for
+from bot.answers.titles import TitleList, close_title
 from bot.answers.types import Answer, Result
 from bot.errors import QuestionError
 from bot.index.bm25 import BM25Params
@@ -113,6 +114,7 @@ class Engine:
         self._keyness: np.ndarray | None = None
         self.semantic: SemanticIndex | None = None  # set by answers/semantic.py once vectors are ready
         self._title_tokens: dict[int, frozenset[str]] = {}
+        self._titles: TitleList | None = None
 
     # -- building ----------------------------------------------------------------------------------
     @classmethod
@@ -160,6 +162,10 @@ class Engine:
 
         Raises QuestionError only for a question with nothing in it.
         """
+        return self.question_terms(question)[0]
+
+    def question_terms(self, question: str) -> tuple[list[str], str | None]:
+        """(search tokens after repair, the question with its mended words written in, or None)."""
         # Discord mention syntax is never the topic: "@everyone 도커 설치" asks about 도커 설치.
         text = " ".join(_MENTION.sub(" ", question).split())
         if not text:
@@ -168,14 +174,29 @@ class Engine:
             )
         text = clip(text, self.tuning.max_question_chars)
         tokens = self.analyzer.tokenize(text)
-        if tokens and self.tuning.spelling:
-            tokens = self._repair(tokens)
-        return tokens
+        if not tokens or not self.tuning.spelling or all(t in self.index.bm25.vocab for t in tokens):
+            return tokens, None
+        out: list[str] = []
+        mended = text
+        for t in tokens:
+            if t in self.index.bm25.vocab:
+                out.append(t)
+                continue
+            fixed = self.repair.mend(t)
+            out.extend(fixed)
+            # Only a typo or a glued word is news to the user; a particle cut off (도커에 -> 도커) is not.
+            if fixed != (t,) and not (len(fixed) == 1 and t.startswith(fixed[0])) and t in mended:
+                mended = mended.replace(t, self._mended_word(t, fixed), 1)  # may be t itself again
+        return out, (mended if mended != text else None)
 
-    def _repair(self, tokens: list[str]) -> list[str]:
-        if all(t in self.index.bm25.vocab for t in tokens):
-            return tokens
-        return self.repair(tokens)
+    def _mended_word(self, word: str, fixed: tuple[str, ...]) -> str:
+        """How a mended word is written back: its particle kept (우부투에 -> 우분투에), glued words spaced."""
+        for p in PARTICLES:
+            if len(fixed) == 1 and word.endswith(p) and self.repair.mend(word[: -len(p)]) == fixed:
+                return fixed[0] + p
+        if len(fixed) > 1 and len(fixed[-1]) == 1:  # a one-syllable last piece is a suffix (장점들)
+            fixed = (*fixed[:-2], fixed[-2] + fixed[-1])
+        return " ".join(fixed)
 
     @property
     def repair(self) -> QueryRepair:
@@ -198,13 +219,9 @@ class Engine:
         if self.tuning.min_keyness is not None:
             self.keyness()
         self.examples()
+        self.titles()  # autocomplete: ~25 ms at 2,300 sections, once per index
         if self.tuning.generality:
             generality.load()
-
-    def _on_topic(self, tokens: list[str], doc: int) -> bool:
-        """Answer with section doc, or decline: enough of the question's weight is in it, and one of the
-        words it shares with the question is the notes' kind of word, not small talk."""
-        return self._confidence(tokens, doc) >= self.tuning.min_confidence and self._topical(tokens, doc)
 
     def _confidence(self, tokens: list[str], doc: int) -> float:
         """Share of the question's IDF mass that the section contains.
@@ -214,6 +231,11 @@ class Engine:
         dictionary knows but the notes lack ("리액트") weighs more, and the maintainers' question words
         ("쓰", "점", "방법") weigh nothing: they say nothing about the topic.
         """
+        found, total = self._mass(tokens, doc)
+        return found / total if total else 0.0
+
+    def _mass(self, tokens: list[str], doc: int) -> tuple[float, float]:
+        """(IDF weight of the tokens section ``doc`` holds, the tokens' whole weight); see _confidence."""
         bm = self.index.bm25
         lex = self.analyzer.lexicon
         total = found = 0.0
@@ -231,7 +253,7 @@ class Engine:
             k = np.searchsorted(row, doc)
             if k < len(row) and row[k] == doc:
                 found += w
-        return found / total if total else 0.0
+        return found, total
 
     def keyness(self) -> np.ndarray:
         """Per morpheme term id: how much more the notes use it than everyday language does, in Zipf
@@ -296,17 +318,11 @@ class Engine:
         zs = (sem - sem.mean()) / (sem.std() or 1.0)
         return (1.0 - w) * zl + w * zs
 
-    def ask(self, question: str, top: int = 3) -> Answer:
-        tokens = self.question_tokens(question)
+    def rank(self, question: str, top: int = 3) -> tuple[list[str], list[int], np.ndarray, str | None]:
+        """(tokens, best section ids, every section's score, the mended question or None)."""
+        tokens, mended = self.question_terms(question)
         if not tokens:
-            return Answer(
-                question,
-                False,
-                (),
-                "질문에서 찾을 만한 낱말이 없어요. 노트의 주제로 물어봐 주세요. "
-                "/ No searchable words in the question.",
-                tuple(self.examples(3)),
-            )
+            return tokens, [], np.zeros(0), mended
         lexical = self.scores(question, tokens)
         sem = self.semantic_scores(question)
         scores = self.fused(lexical, sem)
@@ -327,7 +343,52 @@ class Engine:
                 break
             if not (self.tuning.diversify and any(shows(secs[j], secs[i]) for j in order)):
                 order.append(i)
-        if not order or not self._on_topic(tokens, order[0]):
+        return tokens, order, scores, mended
+
+    def coverage(self, tokens: list[str], doc: int) -> float:
+        """The engine's confidence that section ``doc`` answers ``tokens`` (see _confidence); 1.0 when
+        the tokens weigh nothing (only question words: "어떻게 해요?" asks for nothing a section lacks)."""
+        found, total = self._mass(tokens, doc)
+        return found / total if total else 1.0
+
+    def specific_coverage(self, question: str) -> float:
+        """Like the confidence, but every word weighted by how specific it is (generality.topic_weight):
+        the share of the question's *topic* words the best section holds. Chit-chat that a large folder
+        happens to match through everyday words ("자기소개합니다" -> "Elasticsearch 소개") scores low."""
+        tokens, order, _, _ = self.rank(question, 1)
+        if not order:
+            return 0.0
+        bm, lex, doc = self.index.bm25, self.analyzer.lexicon, order[0]
+        found = total = 0.0
+        for t in dict.fromkeys(tokens):
+            weight = topic_weight(t)
+            i = bm.vocab.get(t)
+            if i is None:
+                if t not in lex.question_words:
+                    total += self._max_idf * weight
+                continue
+            w = max(float(bm.idf[i]), 1e-3) * weight
+            total += w
+            row = bm.postings(i)
+            k = np.searchsorted(row, doc)
+            if k < len(row) and row[k] == doc:
+                found += w
+        return found / total if total else 0.0
+
+    def ask(self, question: str, top: int = 3) -> Answer:
+        tokens, order, scores, mended = self.rank(question, top)
+        if not tokens:
+            return Answer(
+                question,
+                False,
+                (),
+                "질문에서 찾을 만한 낱말이 없어요. 노트의 주제로 물어봐 주세요. "
+                "/ No searchable words in the question.",
+                tuple(self.examples(3)),
+            )
+        secs = self.index.sections
+        confidence = self._confidence(tokens, order[0]) if order else 0.0
+        if not order or confidence < self.tuning.min_confidence or not self._topical(tokens, order[0]):
             near = [secs[i].title for i in order][:3]
             return Answer(
                 question,
@@ -335,8 +396,17 @@ class Engine:
                 (),
                 "노트에서 이 질문에 맞는 내용을 찾지 못했어요. / The notes do not cover this question.",
                 tuple(near or self.examples(3)),
+                confidence,
+                mended or close_title(question, near),
             )
-        return Answer(question, True, tuple(Result(secs[i], float(scores[i])) for i in order))
+        results = tuple(Result(secs[i], float(scores[i])) for i in order)
+        return Answer(question, True, results, confidence=confidence, repaired_question=mended)
+
+    def titles(self) -> TitleList:
+        """Every distinct section title, normalised once per engine (autocomplete)."""
+        if self._titles is None:
+            self._titles = TitleList(s.title for s in self.index.sections)
+        return self._titles
 
     def _by_structure(self, best: np.ndarray, scores: np.ndarray, tokens: list[str]) -> np.ndarray:
         """Raise candidates whose own titles the question's words make up; lower hub sections."""

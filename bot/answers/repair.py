@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from bot.index.bags import Terms
 from bot.tokens.spelling import Speller
 
-_PARTICLES = sorted(
+PARTICLES = sorted(
     ["에서", "으로", "에게", "한테", "이랑", "처럼", "까지", "부터", "이란", "란", "에", "이", "가", "은",
      "는", "을", "를", "랑", "과", "와", "의", "도", "로", "만"],
     key=len,
@@ -65,7 +65,7 @@ class QueryRepair:
         return out
 
     def mend(self, word: str) -> tuple[str, ...]:
-        stems = [word] + [word[: -len(p)] for p in _PARTICLES if word.endswith(p) and len(word) > len(p) + 1]
+        stems = [word] + [word[: -len(p)] for p in PARTICLES if word.endswith(p) and len(word) > len(p) + 1]
         for stem in stems[1:]:
             if stem in self.vocab:
                 return (stem,)

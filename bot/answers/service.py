@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.answers.engine import Engine, Tuning
 from bot.answers.semantic import SemanticWorker
@@ -126,6 +126,28 @@ class AnswerService:
             except Exception:  # logging a question never fails its answer
                 log.debug("on_answer hook failed", exc_info=True)
         return answer
+
+    def ask_followup(self, question: str, topic: str, top: int | None = None) -> Answer:
+        """``question`` asked in a conversation about ``topic`` (answers/followup.py decides how)."""
+        from bot.answers.followup import ask_followup
+
+        return ask_followup(self.engine, question, topic, top or self.config.search.top)
+
+    def ask_unprompted(self, question: str, min_confidence: float, min_specific: float) -> Answer:
+        """For text nobody asked the bot (a forum post's title): answered only when the engine is sure
+        (its confidence and its specific-word coverage both reach the thresholds), else declined."""
+        engine = self.engine
+        answer = engine.ask(question, self.config.search.top)
+        if not answer.answered:
+            return answer
+        if answer.confidence >= min_confidence and engine.specific_coverage(question) >= min_specific:
+            return answer
+        titles = tuple(r.section.title for r in answer.results)
+        return replace(answer, answered=False, results=(), suggestions=titles)
+
+    def titles(self, typed: str, limit: int = 25) -> list[str]:
+        """Section titles matching what is being typed (autocomplete)."""
+        return self.engine.titles().match(typed, limit)
 
     def install(self, distro: str) -> InstallSnippet:
         return self.engine.install(distro)

@@ -32,6 +32,10 @@ class Answer:
     results: tuple[Result, ...] = ()  # best first; empty when declined
     message: str = ""  # why it was declined, for people
     suggestions: tuple[str, ...] = field(default=())  # section titles to try instead
+    confidence: float = 0.0  # share of the question's weight the best section holds (0 when none)
+    # "Did you mean": the question with its typos/glued words mended, or the known title a decline was
+    # close to; None when nothing was changed. Front ends offer to ask it.
+    repaired_question: str | None = None
 
     @property
     def best(self) -> Result | None:

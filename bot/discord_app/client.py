@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import pkgutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -23,6 +24,7 @@ from bot.discord_app.cooldown import UserCooldowns
 from bot.discord_app.feedback import FeedbackLog
 from bot.discord_app.i18n import KoreanTranslator
 from bot.discord_app.replies import NO_MENTIONS, ServiceNotReady, report_error
+from bot.discord_app.topics import ThreadTopics
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -32,14 +34,17 @@ log = logging.getLogger("bot.discord")
 
 SHUTDOWN_WAIT_SECONDS = 5.0  # for a reindex to finish on close (Docker's stop grace period is 10 s)
 
-EXTENSIONS = (
-    "bot.discord_app.exts.ask",
-    "bot.discord_app.exts.install",
-    "bot.discord_app.exts.reindex",
-    "bot.discord_app.exts.stats",
-    "bot.discord_app.exts.help",
-    "bot.discord_app.exts.chat",
-)
+
+def discover_extensions() -> tuple[str, ...]:
+    """Every module of bot.discord_app.exts (one per feature), in name order: a new ext is a new file."""
+    from bot.discord_app import exts
+
+    return tuple(
+        f"{exts.__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(exts.__path__), key=lambda m: m.name)
+    )
+
+
+EXTENSIONS = discover_extensions()
 
 
 T = TypeVar("T")
@@ -76,6 +81,7 @@ class _QABot:
     service: AnswerService | None
     cooldowns: UserCooldowns
     feedback: FeedbackLog
+    topics: ThreadTopics
     _commands_only: bool
     watcher: Any = None  # bot.answers.watch.Watcher once setup_hook ran
     puller: Any = None  # bot.answers.pull.Puller once setup_hook ran
@@ -86,6 +92,7 @@ class _QABot:
         self.service = service
         self.cooldowns = UserCooldowns(config.discord.cooldown_rate, config.discord.cooldown_seconds)
         self.feedback = FeedbackLog()
+        self.topics = ThreadTopics(ttl=config.discord.thread_topic_minutes * 60)  # threads' topics
         self._commands_only = commands_only
 
     def engine(self) -> AnswerService:

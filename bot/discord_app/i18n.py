@@ -123,7 +123,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The question log is off (`[insight] enabled = false`).",
         "질문 기록이 꺼져 있어요 (`[insight] enabled = false`).",
     ),
+    "did_you_mean": ("Did you mean **{question}**?", "혹시 **{question}**{particle} 찾으셨나요?"),
 }
+
+
+def register(messages: dict[str, tuple[str, str]], commands: dict[str, str] | None = None) -> None:
+    """An extension's own strings, added to the tables above (a key may not change meaning)."""
+    clash = [k for k, v in messages.items() if MESSAGES.get(k, v) != v]
+    clash += [k for k, v in (commands or {}).items() if COMMAND_KO.get(k, v) != v]
+    if clash:
+        raise ValueError(f"i18n: strings registered twice with different text: {clash}")
+    MESSAGES.update(messages)
+    COMMAND_KO.update(commands or {})
+
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 

@@ -117,7 +117,9 @@ def outgoing_messages(requests: list[Req]) -> list[tuple[Req, dict]]:
         if r.path.endswith("/callback"):
             if r.body.get("type") in (4, 7):
                 out.append((r, r.body.get("data") or {}))
-        elif r.method in ("POST", "PATCH") and r.path.startswith(("/webhooks/", "/channels/")):
+        elif r.method in ("POST", "PATCH") and (
+            r.path.startswith("/webhooks/") or (r.path.startswith("/channels/") and "/messages" in r.path)
+        ):  # not PATCH /channels/{id}: a thread's tags
             out.append((r, r.body))
     return out
 

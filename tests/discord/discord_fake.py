@@ -78,6 +78,7 @@ class FakeDiscord:
     gateway: list[GatewayConn] = field(default_factory=list)
     sent_at: dict[str, float] = field(default_factory=dict)  # interaction id -> when it was delivered
     messages: dict[str, dict] = field(default_factory=dict)  # message id -> payload (for GET)
+    channels: dict[str, dict] = field(default_factory=dict)  # channel id -> payload (for PATCH)
     _cond: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     base: str = ""
@@ -194,6 +195,9 @@ class FakeDiscord:
             return 204, None
         if parts[0] == "channels" and parts[-1] == "messages" and m == "POST":
             return 200, self._message(body, channel_id=parts[1])
+        if parts[0] == "channels" and len(parts) == 2 and m == "PATCH" and parts[1] in self.channels:
+            self.channels[parts[1]] = {**self.channels[parts[1]], **body}  # e.g. a thread's applied_tags
+            return 200, self.channels[parts[1]]
         if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and m == "GET":
             found = self.messages.get(parts[3])
             return (200, found) if found else (404, {"message": "Unknown Message", "code": 10008})

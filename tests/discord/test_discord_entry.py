@@ -62,7 +62,7 @@ async def test_login_runs_setup_hook(make_bot, fake):
     b = await make_bot()
     assert b.user.id == fd.BOT_ID and b.application_id == fd.APP_ID
     assert {c.name for c in b.tree.get_commands()} == {"ask", "install", "reindex", "stats", "help"}
-    assert set(b.cogs) == {"Ask", "Install", "Reindex", "Stats", "Help", "Chat"}
+    assert set(b.cogs) == {"Ask", "Install", "Reindex", "Stats", "Help", "Chat", "Forum"}
     assert [r.path for r in fake.requests] == ["/users/@me", "/oauth2/applications/@me"]  # and no sync
 
 

@@ -1,20 +1,21 @@
 """Chat questions: a message that mentions the bot (or any message in a DM, or in a configured answer
 channel when the Message Content intent is on) is answered as a reply. Bots, webhooks and the bot
-itself are ignored. A reply may use the message it replies to as context."""
+itself are ignored. A reply may use the message it replies to as context; in a thread, a question
+that leans on what came before is asked in the thread's topic (topics.py, answers/followup.py)."""
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
 from bot.discord_app import render
-from bot.discord_app.exts.ask import answer_message
+from bot.discord_app.answer_ui import answer_message
 from bot.discord_app.i18n import locale_for_text, t
 from bot.discord_app.insight import asking
+from bot.discord_app.questions import clean_question
 from bot.discord_app.replies import NO_MENTIONS, describe_error
 from bot.errors import BotError
 
@@ -23,13 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.discord")
 
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b")
 _CONTEXT_CHARS = 1000  # of the replied-to message
-
-
-def clean_question(text: str) -> str:
-    """Message text without user/role/channel mentions, @everyone/@here and extra whitespace."""
-    return " ".join(_MENTION.sub(" ", text or "").split())
+_TOPIC_CHARS = 200  # a thread's remembered topic
 
 
 class Chat(commands.Cog):
@@ -93,13 +89,27 @@ class Chat(commands.Cog):
             if self.bot.cooldowns.should_warn(message.author.id, retry):
                 await self._reply(message, content=t("cooldown", locale, seconds=max(1, round(retry))))
             return
+        thread = message.channel if isinstance(message.channel, discord.Thread) else None
+        topic = self.topic_of(thread) if thread is not None and not context else ""
         try:
+            # In a thread, not a reply: the thread's topic may be meant.
+            engine = self.bot.engine()
             with asking(message, "mention"):
-                answer = self.bot.engine().ask(question)
+                answer = engine.ask_followup(own, topic) if topic else engine.ask(question)
         except BotError as err:
             await self._reply(message, content=describe_error(err, locale)[0])
             return
+        if thread is not None and answer.answered and answer.question == question:
+            # Answered on its own terms: the thread is about this now (a follow-up keeps the old topic).
+            self.bot.topics.set(thread.id, render.ellipsize(question, _TOPIC_CHARS))
         await self._reply(message, **answer_message(self.bot, answer, locale))
+
+    def topic_of(self, thread: discord.Thread) -> str:
+        """The last question answered in the thread, else a forum post's title."""
+        topic = self.bot.topics.get(thread.id)
+        if not topic and thread.parent_id in self.bot.config.discord.forum_channel_ids:
+            topic = clean_question(thread.name)
+        return topic
 
     def _examples(self) -> list[str]:
         try:

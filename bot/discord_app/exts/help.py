@@ -1,9 +1,12 @@
-"""/help (도움말): what the bot does, its commands (in the user's language) and example questions."""
+"""/help (도움말): what the bot does, its commands (in the user's language) and example questions.
+
+Each extension lists its own commands in a module-level ``HELP = ((command, i18n key), ...)``; this
+one collects them from the loaded extensions, so a new ext needs no edit here."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -19,19 +22,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.discord")
 
-_COMMANDS = (
-    ("ask", "help_cmd_ask"),
-    ("install", "help_cmd_install"),
-    ("reindex", "help_cmd_reindex"),
-    ("stats", "help_cmd_stats"),
-    ("help", "help_cmd_help"),
-)
+HELP = (("help", "help_cmd_help"),)
 
 
-def help_lines(locale: str | None) -> list[tuple[str, str]]:
+def commands_of(bot: Any) -> list[tuple[str, str]]:
+    """(command, i18n key) of every loaded extension, in load order; /help itself last."""
+    pairs = [
+        p
+        for name, mod in bot.extensions.items()
+        if mod.__name__ != __name__
+        for p in getattr(mod, "HELP", ())
+    ]
+    return pairs + list(HELP)
+
+
+def help_lines(bot: Any, locale: str | None) -> list[tuple[str, str]]:
     """(command name as the user sees it, what it does)."""
     ko = is_korean(locale)
-    return [(COMMAND_KO[name] if ko else name, t(key, locale)) for name, key in _COMMANDS]
+    return [(COMMAND_KO.get(name, name) if ko else name, t(key, locale)) for name, key in commands_of(bot)]
 
 
 def help_message(bot: QABot, locale: str | None) -> discord.Embed:
@@ -40,7 +48,7 @@ def help_message(bot: QABot, locale: str | None) -> discord.Embed:
     except Exception:  # help works even while the engine is loading
         log.debug("no examples for /help", exc_info=True)
         examples = []
-    return render.help_embed(help_lines(locale), examples, locale)
+    return render.help_embed(help_lines(bot, locale), examples, locale)
 
 
 class Help(commands.Cog):

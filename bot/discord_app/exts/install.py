@@ -18,6 +18,8 @@ from bot.discord_app.replies import send
 if TYPE_CHECKING:
     from bot.discord_app.client import QABot
 
+HELP = (("install", "help_cmd_install"),)  # (command, i18n key) for /help
+
 _NON_WORD = re.compile(r"[\W_]+")
 
 

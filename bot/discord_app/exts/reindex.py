@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.discord")
 
+HELP = (("reindex", "help_cmd_reindex"),)  # (command, i18n key) for /help
+
 
 class Reindex(commands.Cog):
     def __init__(self, bot: QABot) -> None:

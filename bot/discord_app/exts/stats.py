@@ -18,6 +18,8 @@ from bot.discord_app.checks import maintainers_only
 from bot.discord_app.i18n import t
 from bot.discord_app.replies import defer, send
 
+HELP = (("stats", "help_cmd_stats"),)  # (command, i18n key) for /help
+
 if TYPE_CHECKING:
     from bot.discord_app.client import QABot
 

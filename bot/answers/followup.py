@@ -1,0 +1,74 @@
+"""A question asked inside a conversation: answered alone, or together with the conversation's topic.
+
+Both readings are ranked; the engine's own coverage (the share of a word list's weight a section holds,
+Engine.coverage) then decides. The topic is used when the section found with it answers what was asked
+about as well as the section found without it (at most DROP less) and covers the topic better; or when
+the question alone is declined and the section found with the topic holds most of what it asks. So
+"그럼 단점은?" after "도커 설치 방법" finds Docker's 단점, while "쿠버네티스 장점" in the same thread
+keeps its own answer: with the topic the best section loses 쿠버네티스.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.answers.types import Answer
+from bot.errors import QuestionError
+
+if TYPE_CHECKING:
+    from bot.answers.engine import Engine
+
+DROP = 0.25  # how much of the question's own coverage the topic may cost
+GAIN = 0.05  # how much better the topic must be covered to be worth it
+ELLIPTIC = 0.5  # a question declined alone: share of it the topic's section must hold
+
+
+def combine(question: str, topic: str) -> str:
+    return f"{question} {topic}".strip()
+
+
+def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Answer:
+    """The better of ``question`` alone and ``question`` + ``topic`` (see the module docstring)."""
+    return engine.ask(choose(engine, question, topic), top)
+
+
+def subject(engine: Engine, topic: str) -> str:
+    """The topic less its question words: after "Redis 특징", "단점은?" asks about Redis's 단점, not its
+    특징 (the maintainers' question words name an aspect; a follow-up brings its own)."""
+    asks = engine.analyzer.lexicon.question_words
+    words = []
+    for word in topic.split():
+        try:
+            tokens = engine.question_tokens(word)
+        except QuestionError:
+            continue
+        if any(t not in asks for t in tokens):
+            words.append(word)
+    return " ".join(words)
+
+
+def choose(engine: Engine, question: str, topic: str) -> str:
+    """``question``, or ``question`` + the topic's subject when that clearly helps."""
+    topic = topic.strip()
+    subj = subject(engine, topic)
+    if not subj or subj in question:
+        return question
+    joined = combine(question, subj)
+    own, order_a, _, _ = engine.rank(question, 1)
+    # Coverage of the whole topic, its aspect included: a section on the same aspect stays closer.
+    about = [t for t in dict.fromkeys(engine.question_tokens(topic)) if t not in own]
+    both, order_b, _, _ = engine.rank(joined, 1)
+    if not order_b or not about or engine.coverage(both, order_b[0]) < engine.tuning.min_confidence:
+        return question  # the topic adds nothing, or even together nothing is found
+    b = order_b[0]
+    own_b = engine.coverage(own, b)
+    if not order_a or engine.coverage(own, order_a[0]) < engine.tuning.min_confidence:
+        # Declined alone: elliptic ("어떻게 해요?", nothing of its own) or about something else ("오늘
+        # 점심 뭐 먹지"): the topic is used only when its section also holds most of what was asked.
+        return joined if own_b >= ELLIPTIC else question
+    a = order_a[0]
+    if a == b:
+        return question
+    own_a = engine.coverage(own, a)
+    top_a, top_b = engine.coverage(about, a), engine.coverage(about, b)
+    return joined if own_b >= own_a - DROP and top_b >= top_a + GAIN else question

@@ -1,0 +1,140 @@
+"""Two-turn exchanges (eval/followups.jsonl): a first question, then one asked in its conversation.
+
+``kind`` is "followup" (the second question only makes sense with the first: "Redis 특징" -> "그럼
+단점은?") or "self" (a new, self-contained question in the same thread). Scored as hit@1 of the second
+turn for answers/followup.py, for the question alone, and for the question always joined to the topic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.answers.followup import ask_followup, combine
+from bot.evaluation.data import EVAL_DIR, Expect
+
+
+@dataclass(frozen=True)
+class Exchange:
+    first: str
+    q: str
+    expect: tuple[Expect, ...]
+    kind: str
+    folder: str  # "seed" or "corpora": the knowledge it is asked against
+
+
+def load_exchanges(name: str = "followups") -> list[Exchange]:
+    out = []
+    for line in (EVAL_DIR / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            o = json.loads(line)
+            exp = tuple(Expect(e["source"], e["title"], e.get("line")) for e in o["expect"])
+            out.append(Exchange(o["first"], o["q"], exp, o["kind"], o["set"]))
+    return out
+
+
+def _hit(ex: Exchange, answer: Any) -> bool:
+    best = answer.best
+    if best is None:
+        return False
+    s = best.section
+    return any(
+        e.matches(s.source, s.title, s.line) or e.shown_in(s.source, s.line, s.text) for e in ex.expect
+    )
+
+
+def score(exchanges: list[Exchange], engine_for: Callable[[str], Any]) -> dict[str, dict[str, float]]:
+    """{kind or "all": {"n", "ours", "alone", "joined"}} (hit@1 shares of the second turn)."""
+    out: dict[str, dict[str, float]] = {}
+    for ex in exchanges:
+        engine = engine_for(ex.folder)
+        hits = {
+            "ours": _hit(ex, ask_followup(engine, ex.q, ex.first)),
+            "alone": _hit(ex, engine.ask(ex.q)),
+            "joined": _hit(ex, engine.ask(combine(ex.q, ex.first))),
+        }
+        for key in (ex.kind, "all"):
+            row = out.setdefault(key, {"n": 0, "ours": 0, "alone": 0, "joined": 0})
+            row["n"] += 1
+            for k, v in hits.items():
+                row[k] += v
+    for row in out.values():
+        for k in ("ours", "alone", "joined"):
+            row[k] = round(row[k] / row["n"], 3)
+    return out
+
+
+# Forum-post titles nobody would ask the notes (besides the eval sets' off-topic questions).
+CHIT_CHAT = (
+    "안녕하세요 처음 왔어요", "스터디원 모집합니다", "주말에 같이 공부하실 분?", "오늘 날씨 좋네요",
+    "다들 점심 뭐 드셨나요", "이번 주 모임 장소 어디예요?", "공지 확인 부탁드려요", "자기소개합니다",
+    "과제 제출 기한이 언제인가요?", "고마워요!", "회의록 올렸습니다", "오늘 스터디 쉽니다", "Hello everyone",
+    "Is anyone here?", "good morning", "발표 순서 정해요", "다음 주 주제 투표", "오늘 너무 피곤하다",
+    "커피 마시러 갈 사람", "축하합니다 합격했어요",
+)  # fmt: skip
+
+
+def forum_rates(service: Any, sets: tuple[str, ...] = ("seed", "corpora", "heldout")) -> dict[str, float]:
+    """Forum posts titled with the eval questions: right section answered (vs /ask), off-topic silent."""
+    from bot.evaluation.data import load_questions
+
+    d = service.config.discord
+    ins = off = ask_hits = post_hits = silent = 0
+    questions = [q for name in sets for q in load_questions(name)]
+    for text, expect in [(q.q, q.expect) for q in questions] + [(t, ()) for t in CHIT_CHAT]:
+        ex = Exchange("", text, tuple(expect), "", "")
+        post = service.ask_unprompted(text, d.forum_min_confidence, d.forum_min_specific)
+        if expect:
+            ins += 1
+            ask_hits += _hit(ex, service.ask(text))
+            post_hits += post.answered and _hit(ex, post)
+        else:
+            off += 1
+            silent += not post.answered
+    return {
+        "in_scope": ins,
+        "ask_hit": ask_hits / ins,
+        "post_hit": post_hits / ins,
+        "off": off,
+        "silent": silent / off,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m bot.evaluation.followups [--corpora DIR]: both measures, seed + corpora as the knowledge."""
+    import argparse
+    import tempfile
+    from pathlib import Path
+
+    from bot.answers.service import AnswerService
+    from bot.config import parse_config
+    from bot.evaluation.data import DEFAULT_CORPORA, SEED_KNOWLEDGE, corpora_folder
+
+    parser = argparse.ArgumentParser(prog="python -m bot.evaluation.followups")
+    parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
+    args = parser.parse_args(argv)
+    cache = Path(tempfile.gettempdir()) / "notes-followups-cache"
+
+    def service(folder: Path) -> AnswerService:
+        return AnswerService.from_config(
+            parse_config({"knowledge": {"dir": str(folder), "cache_dir": str(cache)}})
+        )
+
+    seed, corpora = service(SEED_KNOWLEDGE), service(corpora_folder(args.corpora))
+    engines = {"seed": seed.engine, "corpora": corpora.engine}
+    for kind, row in score(load_exchanges(), engines.__getitem__).items():
+        print(
+            f"follow-ups [{kind}] n={row['n']:.0f}: ours {row['ours']:.3f}  "
+            f"alone {row['alone']:.3f}  joined {row['joined']:.3f}"
+        )
+    r = forum_rates(corpora)
+    print(
+        f"forum posts (seed + corpora): in scope {r['in_scope']}: /ask hit@1 {r['ask_hit']:.3f}, "
+        f"answered right {r['post_hit']:.3f}; off-topic/chit-chat {r['off']}: silent {r['silent']:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

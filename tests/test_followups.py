@@ -1,0 +1,48 @@
+"""Follow-up questions in a conversation (answers/followup.py) over eval/followups.jsonl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answers.followup import choose
+from bot.evaluation.followups import load_exchanges, score
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ROOT.parent / "shared" / "corpora"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def seed_engine(build_engine):
+    return build_engine(ROOT / "knowledge")
+
+
+def test_the_set_has_enough_exchanges_of_both_kinds():
+    ex = load_exchanges()
+    assert len(ex) >= 40 and sum(e.kind == "self" for e in ex) >= 10
+
+
+def test_seed_exchanges(seed_engine):
+    seed = [e for e in load_exchanges() if e.folder == "seed"]
+    result = score(seed, lambda _folder: seed_engine)
+    assert result["all"]["ours"] >= 0.85, result
+    assert result.get("self", {"ours": 1.0})["ours"] == 1.0, result
+
+
+def test_topic_rules_on_the_seed(seed_engine):
+    # elliptic: nothing of its own, the topic's subject (without its question word 방법) is added
+    assert choose(seed_engine, "어떻게 해요?", "도커 설치 방법") == "어떻게 해요? 도커 설치"
+    # self-contained, and off-topic: never dragged to the topic
+    assert choose(seed_engine, "도커와 EC2 차이", "도커 설치 방법") == "도커와 EC2 차이"
+    assert choose(seed_engine, "오늘 점심 뭐 먹지", "도커 설치 방법") == "오늘 점심 뭐 먹지"
+    assert choose(seed_engine, "도커 단점", "") == "도커 단점"
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
+def test_all_exchanges_with_the_corpora(seed_engine, corpora_engine):
+    result = score(load_exchanges(), lambda folder: seed_engine if folder == "seed" else corpora_engine)
+    # measured 2026-12-01: all 0.837 (alone 0.551, always joined 0.776); self-contained 1.000
+    assert result["all"]["ours"] >= 0.8 and result["all"]["ours"] > result["all"]["joined"], result
+    assert result["self"]["ours"] >= 0.9, result
