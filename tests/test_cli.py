@@ -154,7 +154,7 @@ def test_ask_json_reads_stdin_one_object_per_question(runs: dict[str, Run]) -> N
         scores = [res["score"] for res in o["results"]]
         assert scores == sorted(scores, reverse=True)
         for res in o["results"]:
-            assert set(res) == {"title", "heading_path", "source", "line", "text", "score"}
+            assert set(res) == {"title", "heading_path", "source", "line", "text", "passage", "score"}
             assert isinstance(res["title"], str) and res["heading_path"][-1] == res["title"]
             assert isinstance(res["source"], str) and isinstance(res["line"], int)
             assert isinstance(res["text"], str) and isinstance(res["score"], float)

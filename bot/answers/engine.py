@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answers import generality
+from bot.answers import generality, passage
 from bot.answers.generality import topic_weight
 from bot.answers.repair import QueryRepair, speller_for
 from bot.answers.types import Answer, Result
@@ -233,7 +233,9 @@ class Engine:
                 "노트에서 이 질문에 맞는 내용을 찾지 못했어요. / The notes do not cover this question.",
                 tuple(near or self.examples(3)),
             )
-        return Answer(question, True, tuple(Result(secs[i], float(scores[i])) for i in order))
+        terms = passage.question_terms(self.index.bm25, self.analyzer.lexicon, tokens)
+        results = (Result(secs[i], float(scores[i]), passage.select(secs[i], terms)) for i in order)
+        return Answer(question, True, tuple(results))
 
     # -- the rest of the contract ------------------------------------------------------------------
     def install(self, distro: str) -> InstallSnippet:
