@@ -21,6 +21,9 @@ class KnowledgeConfig(_Section):
     cache_dir: Annotated[str, Field(min_length=1)] = ".cache/index"  # persisted indexes, one per folder
     # "": <dir>/_dictionary; a --knowledge folder without one borrows the configured folder's dictionary
     dictionary_dir: str = ""
+    # Where the notes can be read on the web, e.g. "https://github.com/org/notes/blob/main": answers link
+    # to the note at the section's line, and relative links and images in notes resolve against it.
+    source_url: Annotated[str, Field(pattern=r"^(https?://\S+)?$")] = ""
 
 
 class SearchConfig(_Section):

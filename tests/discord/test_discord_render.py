@@ -80,7 +80,9 @@ def test_heading_title_drops_outer_parts_first():
     path = ("가" * 200, "중간 " * 20, "마지막 제목")
     title = render.heading_title(path)
     assert len(title) <= 256 and title.endswith("› 마지막 제목") and title.startswith("… › ")
-    assert render.heading_title(("**굵게** 쓴 제목",)) == "굵게 쓴 제목"
+    assert render.heading_title(("**굵게** 쓴 제목",)) == "\\*\\*굵게\\*\\* 쓴 제목"  # escaped, not stripped
+    name = "gyoogle__tech-interview-for-developer/README.md"
+    assert render.heading_title((name,)) == name.replace("_", "\\_")
     assert len(render.heading_title(("x" * 1000,))) == 256
 
 
