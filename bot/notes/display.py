@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 IMAGE = "🖼"
 _FENCE = re.compile(r"^(?P<indent> {0,3}|\s*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+_QUOTED_FENCE = re.compile(r"^(\s*(?:>[ \t]?)+)(?:`{3,}|~{3,})")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _HR = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
@@ -34,8 +35,10 @@ _REF_DEF = re.compile(
     r"^ {0,3}\[(?!\^)([^\]]{1,999})\]:[ \t]*<?([^\s>]*)>?(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*$"
 )
 _FOOT_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]{1,100})\]:[ \t]*(.*)$")
-_TABLE_DELIM = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+_TABLE_DELIM = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+_CODE_SPAN = re.compile(
+    r"(?<!`)(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.DOTALL
+)  # within a paragraph
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _RAW_TEXT = re.compile(r"<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE)
 _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^\s<>]+|mailto:[^\s<>]+)>", re.IGNORECASE)
@@ -59,13 +62,11 @@ _STYLE_TAGS = {
     "s": "~~",
     "del": "~~",
 }
-# ![alt](src "title") and [text](href "title"); link text may hold one level of brackets.
-_MD_IMAGE = re.compile(
-    r"!\[((?:[^\[\]\\]|\\.)*)\]\(\s*<?([^\s()<>]*(?:\([^\s()]*\))?[^\s()<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
-)
-_MD_LINK = re.compile(
-    r"(?<!!)\[((?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\]\(\s*<?([^\s()<>]*(?:\([^\s()]*\))?[^\s()<>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
-)
+# ![alt](src "title") and [text](href "title"); link text may hold one level of brackets; a destination
+# is <anything but angle brackets> or has no spaces (one level of parentheses).
+_DEST = r"\(\s*(?:<([^<>\n]*)>|([^\s()<>]*(?:\([^\s()]*\))?[^\s()<>]*))(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
+_MD_IMAGE = re.compile(r"!\[((?:[^\[\]\\]|\\.)*)\]" + _DEST)
+_MD_LINK = re.compile(r"(?<!!)\[((?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\]" + _DEST)
 _REF_IMAGE = re.compile(r"!\[((?:[^\[\]\\]|\\.)*)\]\[([^\]]*)\]")
 _REF_LINK = re.compile(r"(?<![!\]\\])\[((?:[^\[\]\\]|\\.)+)\](?:\[([^\]]*)\])?(?![(:\[])")
 _FOOT_REF = re.compile(r"\[\^([^\]\s]{1,100})\]")
@@ -130,7 +131,17 @@ def _segments(markdown: str) -> Iterator[tuple[bool, str]]:
     """(is_code, text) runs: fenced code blocks (fence lines included, closed or not) and the rest."""
     buf: list[str] = []
     fence = ""
+    quote = ""  # the "> " prefix of a fenced block inside a block quote, taken off its lines
     for line in markdown.split("\n"):
+        if not fence and (q := _QUOTED_FENCE.match(line)):
+            opener = _FENCE.match(line[len(q[1]) :])
+            if opener and not (opener["fence"][0] == "`" and "`" in opener["info"]):
+                quote, line = q[1], line[len(q[1]) :]
+        elif fence and quote:
+            if line.startswith(quote.rstrip()):
+                line = line[len(quote) :] if line.startswith(quote) else line[len(quote.rstrip()) :]
+            else:  # the quote ended, and so did its block
+                quote = ""
         m = _FENCE.match(line)
         if not fence and m and not (m["fence"][0] == "`" and "`" in m["info"]):
             if buf:
@@ -145,7 +156,7 @@ def _segments(markdown: str) -> Iterator[tuple[bool, str]]:
         ):
             buf.append(line)
             yield True, "\n".join(buf)
-            buf, fence = [], ""
+            buf, fence, quote = [], "", ""
         else:
             buf.append(line)
     if buf:
@@ -295,12 +306,12 @@ def _inline(text: str, ctx: _Context) -> str:
     text = _IMG_TAG.sub(
         lambda m: hole(_image(_attrs(m[1]).get("alt", ""), _attrs(m[1]).get("src", ""), ctx)), text
     )
-    text = _MD_IMAGE.sub(lambda m: hole(_image(m[1], m[2], ctx)), text)
+    text = _MD_IMAGE.sub(lambda m: hole(_image(m[1], m[2] or m[3] or "", ctx)), text)
     text = _REF_IMAGE.sub(
         lambda m: hole(_image(m[1], ctx.refs.get(" ".join((m[2] or m[1]).split()).casefold(), ""), ctx)), text
     )
     text = _A_TAG.sub(lambda m: hole(_link(_TAG.sub("", m[2]), _attrs(m[1]).get("href", ""), ctx)), text)
-    text = _MD_LINK.sub(lambda m: hole(_link(_fill(m[1], holes), m[2], ctx)), text)
+    text = _MD_LINK.sub(lambda m: hole(_link(_fill(m[1], holes), m[2] or m[3] or "", ctx)), text)
     text = _FOOT_REF.sub(lambda m: hole(_footnote(m[1], ctx)), text)
     text = _REF_LINK.sub(lambda m: _ref_link(m, ctx, hole), text)
     text = _TAG.sub(lambda m: _tag(m[0], m[1]), text)
