@@ -73,6 +73,15 @@ def test_bad_input():
     assert to_display("~~~\n<br>\n~~~") == "~~~\n<br>\n~~~"
 
 
+def test_quoted_code_blocks_and_references_defined_elsewhere():
+    quoted = '- 예\n  > 설명\n  > ```vue\n  > <div id="a">\n  > ```\n  > 끝'
+    assert to_display(quoted) == '- 예\n  > 설명\n```vue\n<div id="a">\n```\n  > 끝'
+    assert to_display("[글][어딘가] 와 [대괄호]") == "글 와 [대괄호]"
+    assert (
+        to_display("[공백 있는](<a b.md>)", source_url=BASE, source="x.md") == f"[공백 있는]({BASE}/a%20b.md)"
+    )
+
+
 def test_escape_markdown_keeps_names():
     name = "gyoogle__tech-interview-for-developer/Computer Science/*star*.md"
     escaped = escape_markdown(name)

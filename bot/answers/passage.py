@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -102,7 +103,9 @@ def units(text: str) -> list[Unit]:
                 out.pop()
                 items[:] = [(ind, k) for ind, k in items if k < len(out)]
             end = min(j, len(lines) - 1)
-            add(Unit(start, offsets[end] + len(lines[end]), "code", context))
+            k = add(Unit(start, offsets[end] + len(lines[end]), "code", context))
+            if items and start == offsets[i]:  # a block inside an item (a merged label kept its place)
+                out[items[-1][1]].children.append(k)
             i = j + 1
             last_blank = False
             continue
@@ -277,7 +280,8 @@ def _join(text: str, parts: list[Unit], chosen: list[int], limit: int) -> str:
             out.append(gap if not gap.strip() else ("\n" if "\n" in gap else " "))
         out.append(piece)
         prev_end = u.end
-    return "".join(out).strip("\n")
+    # A passage of indented lines (inside a list item) would read as an indented code block.
+    return textwrap.dedent("".join(out)).strip("\n")
 
 
 _forms_cache: tuple[Lexicon, dict[str, tuple[str, ...]]] | None = None

@@ -341,8 +341,8 @@ def _footnote(label: str, ctx: _Context) -> str:
 def _ref_link(m: re.Match[str], ctx: _Context, hole) -> str:
     label = " ".join((m[2] or m[1]).split()).casefold()
     href = ctx.refs.get(label)
-    if href is None:
-        return m[0]
+    if href is None:  # defined elsewhere in the note, or not at all: [text][ref] shows its text
+        return m[1] if m[2] is not None else m[0]
     return hole(_link(m[1], href, ctx))
 
 
