@@ -40,6 +40,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 _LONG_LINE = 300  # a prose line longer than this is cut into sentences
 _LABEL = 200  # a unit this short right before a code block introduces it
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
+# Lines that show nothing: <br>, </div>, a rule. Not units (an <img> line is one).
+_FILLER = re.compile(
+    r"^\s*(?:(?:<(?!img\b)/?[a-zA-Z][^<>]*>|&nbsp;)\s*)+$|^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.I
+)
 
 
 @dataclass(slots=True)
@@ -73,7 +77,7 @@ def units(text: str) -> list[Unit]:
     while i < len(lines):
         line = lines[i]
         indent = len(line) - len(line.lstrip())
-        if not line.strip():
+        if not line.strip() or _FILLER.match(line):
             last_blank = True
             i += 1
             continue
@@ -183,10 +187,13 @@ class Terms:
             if w <= 0:
                 continue
             names = {term.casefold(), *(f.casefold() for f in (forms(term) if forms else ()))}
-            # One-syllable Hangul forms (법, 맥, 좋) are inside too many words; ASCII forms start a word.
-            names = {n for n in names if len(n) > 1 or _ASCII.match(n)} or {term.casefold()}
+            # ASCII forms and one-syllable Hangul ones (힙, 법, 맥: inside too many words) start a word.
             alts = [
-                rf"(?<![a-z0-9]){re.escape(n)}" if _ASCII.match(n) else re.escape(n)
+                rf"(?<![a-z0-9]){re.escape(n)}"
+                if _ASCII.match(n)
+                else rf"(?<![가-힣]){re.escape(n)}"
+                if len(n) == 1
+                else re.escape(n)
                 for n in sorted(names, key=len, reverse=True)
             ]
             pats.append((re.compile("|".join(alts)), w, term))
@@ -302,11 +309,11 @@ def surface_forms(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
 def question_terms(bm25: SparseBM25, lexicon: Lexicon, tokens: Sequence[str]) -> Terms:
     """The question's tokens the notes know, weighted by their IDF (question words count a fifth)."""
     weights: dict[str, float] = {}
+    top = float(bm25.idf.max()) if len(bm25.idf) else 1.0
     for t in dict.fromkeys(tokens):
         i = bm25.vocab.get(t)
-        if i is None:
-            continue
-        w = max(float(bm25.idf[i]), 0.05)
+        # A word no section has as a token may still be inside one's text (HandlerMapping): the rarest.
+        w = top if i is None else max(float(bm25.idf[i]), 0.05)
         weights[t] = w * 0.2 if t in lexicon.question_words else w
     forms = surface_forms(lexicon)
     return Terms.of(weights, lambda t: forms.get(t, ()))
