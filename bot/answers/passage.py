@@ -21,6 +21,7 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot.notes.section import Section
@@ -162,6 +163,17 @@ def units(text: str) -> list[Unit]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _prepared(text: str) -> tuple[tuple[Unit, ...], str, list[int]]:
+    """A section's units, its case-folded text and the units' starts; popular sections are asked often.
+    (casefold keeps Korean and code offsets: only a few letters, none in these notes, change length.)"""
+    parts = tuple(units(text))
+    lowered = text.casefold()
+    if len(lowered) != len(text):  # ß -> ss and the like would shift every offset after it
+        lowered = text.lower() if len(text.lower()) == len(text) else text
+    return parts, lowered, [u.start for u in parts]
+
+
 def _sentences(line: str) -> list[tuple[int, int]]:
     if len(line) <= _LONG_LINE:
         return [(0, len(line))]
@@ -178,7 +190,8 @@ def _sentences(line: str) -> list[tuple[int, int]]:
 class Terms:
     """The question's terms, each with its weight and the surface forms that count as it in a text."""
 
-    patterns: tuple[tuple[re.Pattern[str], float, str], ...]  # (forms, weight, term)
+    # (forms, weight, term); forms are (literal, pattern) pairs: a literal not in the text skips its regex
+    patterns: tuple[tuple[tuple[tuple[str, re.Pattern[str]], ...], float, str], ...]
 
     @classmethod
     def of(cls, weights: Mapping[str, float], forms: Callable[[str], Sequence[str]] | None = None) -> Terms:
@@ -188,15 +201,20 @@ class Terms:
                 continue
             names = {term.casefold(), *(f.casefold() for f in (forms(term) if forms else ()))}
             # ASCII forms and one-syllable Hangul ones (힙, 법, 맥: inside too many words) start a word.
-            alts = [
-                rf"(?<![a-z0-9]){re.escape(n)}"
-                if _ASCII.match(n)
-                else rf"(?<![가-힣]){re.escape(n)}"
-                if len(n) == 1
-                else re.escape(n)
+            alts = tuple(
+                (
+                    n,
+                    re.compile(
+                        rf"(?<![a-z0-9]){re.escape(n)}"
+                        if _ASCII.match(n)
+                        else rf"(?<![가-힣]){re.escape(n)}"
+                        if len(n) == 1
+                        else re.escape(n)
+                    ),
+                )
                 for n in sorted(names, key=len, reverse=True)
-            ]
-            pats.append((re.compile("|".join(alts)), w, term))
+            )
+            pats.append((alts, w, term))
         return cls(tuple(pats))
 
 
@@ -212,21 +230,21 @@ def select(
     ``bonus`` adds a score per unit text (a later signal, e.g. a semantic similarity per sentence).
     """
     text = section.text
-    parts = units(text)
+    parts, lowered, starts = _prepared(text)
     if not parts:
         return text.strip()
     crumb = " ".join(section.heading_path).casefold()
-    lowered = text.casefold()
-    starts = [u.start for u in parts]
     scores = [0.0] * len(parts)
-    for pattern, w, _term in terms.patterns:
-        if pattern.search(crumb):
+    for forms, w, _term in terms.patterns:
+        present = [rx for literal, rx in forms if literal in lowered]  # str search: far faster than re
+        if not present or any(literal in crumb and rx.search(crumb) for literal, rx in forms):
             continue
         hit: set[int] = set()
-        for m in pattern.finditer(lowered):
-            k = bisect.bisect_right(starts, m.start()) - 1
-            if k >= 0 and m.start() < parts[k].end:
-                hit.add(k)
+        for rx in present:
+            for m in rx.finditer(lowered):
+                k = bisect.bisect_right(starts, m.start()) - 1
+                if k >= 0 and m.start() < parts[k].end:
+                    hit.add(k)
         for k in hit:
             scores[k] += w
     if bonus is not None:
@@ -274,7 +292,7 @@ def select(
     return _join(text, parts, sorted(chosen), limit)
 
 
-def _join(text: str, parts: list[Unit], chosen: list[int], limit: int) -> str:
+def _join(text: str, parts: Sequence[Unit], chosen: list[int], limit: int) -> str:
     out: list[str] = []
     prev_end = -1
     for k in chosen:
