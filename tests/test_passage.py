@@ -81,3 +81,22 @@ def test_units_keep_items_and_fences_whole():
     assert shown == ["1. 하나\n   이어지는 줄", "2. 둘\n```sh\n# 주석\n```"]
     assert all(s.count("```") % 2 == 0 for s in shown)
     assert not re.search(r"^## A", "\n".join(shown))
+
+
+def test_lead_skips_lines_that_show_nothing_and_code_inside_an_item_comes_with_it():
+    text = "## 섹션\n<br>\n---\n</div>\n정의 문장이다.\n<br>\n"
+    assert select(_section(text), Terms.of({"없는말": 1.0})) == "정의 문장이다."
+    text = (
+        "## 섹션\n- 도커 실행 방법은 아래처럼 길게 설명한다. "
+        + "설명 " * 50
+        + "\n\n    ```sh\n    docker run x\n    ```\n- 다른 것\n"
+    )
+    p = select(_section(text), Terms.of({"도커": 1.0}))
+    assert p.startswith("- 도커 실행") and p.endswith("```") and "docker run x" in p and "다른 것" not in p
+
+
+def test_an_unclosed_fence_is_one_unit_to_the_end():
+    text = "## 섹션\n설명\n```py\nprint(1)\n# 도커\n"
+    (code,) = [u for u in units(text) if u.kind == "code"]
+    assert text[code.start : code.end].rstrip("\n").endswith("# 도커")
+    assert select(_section(text), Terms.of({"도커": 1.0})).startswith("설명\n```py")
