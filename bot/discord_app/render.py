@@ -219,7 +219,7 @@ def _bullets(items: Iterable[str], limit: int, *, markdown: bool = False) -> str
     out: list[str] = []
     size = 0
     for item in items:
-        line = "• " + (_cut(item, 200) if markdown else escaped(item, 200))
+        line = "• " + (item if markdown and len(item) <= 600 else escaped(item, 200))
         if size + len(line) + 1 > limit:
             break
         out.append(line)
@@ -252,6 +252,14 @@ def result_embed(
     return embed
 
 
+def _related(result: Result, source_url: str) -> str:
+    """'title — file:line' for the Related field; the title links to the note with ``source_url``."""
+    s = result.section
+    title = heading_title(s.heading_path, 150)
+    url = file_url(source_url, s.source, s.line)
+    return f"{f'[{title}]({url})' if url else title} — {escaped(s.location, 300)}"
+
+
 def answer_embeds(answer: Answer, locale: str | None = None, source_url: str = "") -> list[discord.Embed]:
     """The reply to a question: the best result's passage, plus a 'Related' field naming the others."""
     best = answer.best
@@ -260,10 +268,7 @@ def answer_embeds(answer: Answer, locale: str | None = None, source_url: str = "
     related = ""
     if len(answer.results) > 1:
         related = _bullets(
-            (
-                f"{heading_title(r.section.heading_path, 150)} — {escaped(r.section.location, 300)}"
-                for r in answer.results[1:]
-            ),
+            (_related(r, source_url) for r in answer.results[1:]),
             limits.EMBED_FIELD_VALUE,
             markdown=True,
         )
