@@ -99,7 +99,7 @@ def test_answers_on_the_corpora_lead_with_short_passages(corpora_engine) -> None
             assert not any(rx.search(outside_code(embed.description)) for rx in LEAKS.values()), (q, r)
             sizes.append(len(r.passage))
             body = r.section.text
-            assert r.passage.count("```") % 2 == 0
+            assert r.passage.count("```") % 2 == 0 or r.section.text.count("```") % 2  # unclosed in the note
             # within the limit unless a single code block is longer
             assert len(r.passage) <= 760 or "```" in r.passage or len(body) <= 760, (q, r.section.location)
     assert statistics.median(sizes) < 700

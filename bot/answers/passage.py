@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 LIMIT = 700  # characters of passage, unless one code block is longer
 SHARE = 0.5  # other units shown when they score at least this share of the best one
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})([^`]*)$")
+_QUOTED_FENCE = re.compile(r"^(\s*(?:>[ \t]?)+)(`{3,}|~{3,})([^`]*)$")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _TABLE_DELIM = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
@@ -82,11 +83,19 @@ def units(text: str) -> list[Unit]:
             last_blank = True
             i += 1
             continue
-        if m := _FENCE.match(line):
+        quoted = _QUOTED_FENCE.match(line)
+        if m := _FENCE.match(line) or quoted:
             fence = m[2]
+            quote = quoted[1] if quoted else ""  # a block inside a block quote: its lines carry "> "
             j = i + 1
             while j < len(lines):
-                c = _FENCE.match(lines[j])
+                inner = lines[j]
+                if quote:
+                    if not inner.startswith(quote.rstrip()):  # the quote ended, and so did its block
+                        j -= 1
+                        break
+                    inner = inner[len(quote.rstrip()) :].lstrip()
+                c = _FENCE.match(inner)
                 if c and not c[3].strip() and c[2][0] == fence[0] and len(c[2]) >= len(fence):
                     break
                 j += 1
