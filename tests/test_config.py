@@ -134,6 +134,8 @@ def test_wrong_types(tmp_path: Path, text: str, key: str) -> None:
         ("[reload]\ndebounce_seconds = 0.01\n", "reload.debounce_seconds"),
         ("[knowledge]\ndir = ''\n", "knowledge.dir"),
         ("[knowledge]\ncache_dir = ''\n", "knowledge.cache_dir"),
+        ("[knowledge]\nsource_url = 'git@host:notes.git'\n", "knowledge.source_url"),
+        ("[knowledge]\nsource_url = 'https://host/a b'\n", "knowledge.source_url"),
     ],
 )
 def test_out_of_range_values(tmp_path: Path, text: str, key: str) -> None:
@@ -173,3 +175,9 @@ def test_a_knowledge_folder_without_a_dictionary_borrows_the_configured_one(tmp_
     assert cfg.with_knowledge(bare).dictionary_dir == cfg.dictionary_dir
     (bare / "_dictionary").mkdir()
     assert cfg.with_knowledge(bare).dictionary_dir == bare / "_dictionary"
+
+
+def test_source_url(tmp_path: Path) -> None:
+    url = "https://github.com/org/notes/blob/main"
+    cfg = load_config(write(tmp_path, f"[knowledge]\nsource_url = '{url}'\n"))
+    assert cfg.knowledge.source_url == url and parse_config({}).knowledge.source_url == ""
