@@ -52,7 +52,7 @@ _FILLER = re.compile(
 class Unit:
     start: int  # character offsets into the section's text
     end: int
-    kind: str  # "text" | "item" | "row" | "code" | "heading"
+    kind: str  # "text" | "item" | "row" | "header" (a table's) | "code" | "heading"
     context: tuple[int, ...] = ()  # units shown with it (enclosing items, table header, sub-heading)
     children: list[int] = field(default_factory=list)  # an item's sub-units (shown with it when room)
 
@@ -67,6 +67,8 @@ def units(text: str) -> list[Unit]:
     items: list[tuple[int, int]] = []  # open list items: (content indent, unit index)
     heading = -1  # the last sub-heading's unit
     i = 1 if lines and _HEADING.match(lines[0]) else 0
+    if not i and len(lines) > 1 and re.match(r"^ {0,3}(=+|-+)[ \t]*$", lines[1]) and lines[0].strip():
+        i = 2  # a setext heading: its text over === or ---
     last_blank = True
 
     def add(u: Unit) -> int:

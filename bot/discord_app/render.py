@@ -162,6 +162,8 @@ def section_markdown(section: Section, source_url: str = "") -> str:
     lines = section.text.replace("\r\n", "\n").split("\n")
     if lines and _HEADING.match(lines[0]):
         lines = lines[1:]
+    elif len(lines) > 1 and lines[0].strip() and re.match(r"^ {0,3}(=+|-+)[ \t]*$", lines[1]):
+        lines = lines[2:]  # a setext heading
     return to_display("\n".join(lines), source_url=source_url, source=section.source)
 
 
