@@ -169,9 +169,9 @@ def section_markdown(section: Section, source_url: str = "") -> str:
 
 def passage_markdown(result: Result, source_url: str = "") -> str:
     """What an answer embed leads with: the passage that answers, converted (the section without one)."""
-    if not result.passage:
-        return section_markdown(result.section, source_url)
-    return to_display(result.passage, source_url=source_url, source=result.section.source)
+    shown = to_display(result.passage, source_url=source_url, source=result.section.source)
+    # No passage, or one that shows nothing (an image with no address): the section instead.
+    return shown if shown.strip() else section_markdown(result.section, source_url)
 
 
 def heading_title(path: Sequence[str], limit: int = limits.EMBED_TITLE) -> str:
