@@ -26,6 +26,9 @@ class KnowledgeConfig(_Section):
     git_remote: str = ""
     git_branch: Annotated[str, Field(min_length=1, pattern=r"^[^-\s~^:?*\[\\][^\s~^:?*\[\\]*$")] = "main"
     git_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0  # per git command
+    # Where the notes can be read on the web, e.g. "https://github.com/org/notes/blob/main": answers link
+    # to the note at the section's line, and relative links and images in notes resolve against it.
+    source_url: Annotated[str, Field(pattern=r"^(https?://\S+)?$")] = ""
 
 
 class SearchConfig(_Section):

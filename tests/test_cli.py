@@ -154,7 +154,7 @@ def test_ask_json_reads_stdin_one_object_per_question(runs: dict[str, Run]) -> N
         scores = [res["score"] for res in o["results"]]
         assert scores == sorted(scores, reverse=True)
         for res in o["results"]:
-            assert set(res) == {"title", "heading_path", "source", "line", "text", "score"}
+            assert set(res) == {"title", "heading_path", "source", "line", "text", "passage", "score"}
             assert isinstance(res["title"], str) and res["heading_path"][-1] == res["title"]
             assert isinstance(res["source"], str) and isinstance(res["line"], int)
             assert isinstance(res["text"], str) and isinstance(res["score"], float)
@@ -395,3 +395,28 @@ def test_chat_ends_on_eof(seed_engine) -> None:
     console = ScriptedConsole(["도커 설치"])
     assert chat.loop(service, console) == 0
     assert "설치 방법" in console.text
+
+
+def test_ask_human_shows_the_passage_and_full_the_section(cli, capsys) -> None:
+    assert cli("ask", "우분투에", "도커", "설치") == 0
+    out = capsys.readouterr().out
+    assert "apt-get install docker.io" in out and "yum" not in out
+    assert cli("ask", "--full", "우분투에", "도커", "설치") == 0
+    out = capsys.readouterr().out
+    assert "apt-get install docker.io" in out and "yum install docker" in out
+
+
+def test_chat_full_shows_the_last_answers_section(seed_engine, tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from bot.cli import chat
+
+    config = parse_config({"knowledge": {"dir": str(KNOWLEDGE), "cache_dir": str(tmp_path / "c")}}, ROOT)
+    service = AnswerService(seed_engine, config, IndexStore(KNOWLEDGE, None))
+    console = Console(file=io.StringIO(), width=120, force_terminal=False)
+    lines = iter(["우분투에 도커 설치", "/full", "/quit"])
+    console.input = lambda *a, **k: next(lines)  # type: ignore[method-assign]
+    assert chat.loop(service, console) == 0
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    first, _, second = out.partition("/full:")
+    assert "apt-get install docker.io" in first and "yum" not in first and "yum install docker" in second

@@ -139,6 +139,8 @@ def test_wrong_types(tmp_path: Path, text: str, key: str) -> None:
         ("[knowledge]\ngit_timeout_seconds = 0\n", "knowledge.git_timeout_seconds"),
         ("[reload]\npull_minutes = -1\n", "reload.pull_minutes"),
         ("[insight]\nretention_days = 0\n", "insight.retention_days"),
+        ("[knowledge]\nsource_url = 'git@host:notes.git'\n", "knowledge.source_url"),
+        ("[knowledge]\nsource_url = 'https://host/a b'\n", "knowledge.source_url"),
     ],
 )
 def test_out_of_range_values(tmp_path: Path, text: str, key: str) -> None:
@@ -197,3 +199,9 @@ def test_git_remote_and_insight_paths(tmp_path: Path) -> None:
     cfg = parse_config({"reload": {"pull_minutes": 5}, "insight": {"path": "q.sqlite3"}}, tmp_path)
     assert cfg.reload.pull_minutes == 5 and cfg.insight_path == (tmp_path / "q.sqlite3").resolve()
     assert parse_config({}, tmp_path).insight_path == (tmp_path / ".cache/index/questions.sqlite3").resolve()
+
+
+def test_source_url(tmp_path: Path) -> None:
+    url = "https://github.com/org/notes/blob/main"
+    cfg = load_config(write(tmp_path, f"[knowledge]\nsource_url = '{url}'\n"))
+    assert cfg.knowledge.source_url == url and parse_config({}).knowledge.source_url == ""

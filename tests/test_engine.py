@@ -88,11 +88,12 @@ def test_answer_json_shape(seed_engine) -> None:
     assert obj["question"] == "도커 설치" and obj["answered"] is True
     assert 1 <= len(obj["results"]) <= 2
     for r in obj["results"]:
-        assert set(r) == {"title", "heading_path", "source", "line", "text", "score"}
+        assert set(r) == {"title", "heading_path", "source", "line", "text", "passage", "score"}
         assert isinstance(r["title"], str) and r["title"] == r["heading_path"][-1]
         assert all(isinstance(h, str) for h in r["heading_path"])
         assert isinstance(r["source"], str) and isinstance(r["line"], int) and r["line"] >= 1
         assert isinstance(r["text"], str) and isinstance(r["score"], float)
+        assert isinstance(r["passage"], str) and r["passage"]
 
 
 # -- declines -------------------------------------------------------------------------------------------

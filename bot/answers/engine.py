@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answers import generality
+from bot.answers import generality, passage
 from bot.answers.generality import topic_weight
 from bot.answers.repair import PARTICLES, QueryRepair, speller_for
 from bot.answers.titles import TitleList, close_title
@@ -399,7 +399,8 @@ class Engine:
                 confidence,
                 mended or close_title(question, near),
             )
-        results = tuple(Result(secs[i], float(scores[i])) for i in order)
+        terms = passage.question_terms(self.index.bm25, self.analyzer.lexicon, tokens)
+        results = tuple(Result(secs[i], float(scores[i]), passage.select(secs[i], terms)) for i in order)
         return Answer(question, True, results, confidence=confidence, repaired_question=mended)
 
     def titles(self) -> TitleList:

@@ -31,6 +31,7 @@ from bot.config import Config
 from bot.errors import BotError
 from bot.index.store import IndexStore
 from bot.notes.install import InstallSnippet
+from bot.notes.section import Section
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,14 @@ class AnswerService:
 
     def examples(self, n: int = 5) -> list[str]:
         return self.engine.examples(n)
+
+    def section_at(self, location: str) -> Section | None:
+        """The section an answer's footer names ('source:line'); None when the notes no longer have it."""
+        source, _, line = location.rpartition(":")
+        entry = self.engine.entries.get(source)
+        if entry is None or not line.isdigit():
+            return None
+        return next((s for s in entry.sections if s.line == int(line)), None)
 
     # -- reindex -----------------------------------------------------------------------------------
     def reindex_sync(self, full: bool = False, progress=None) -> ReindexReport:

@@ -12,6 +12,7 @@ from bot.notes.section import Section
 class Result:
     section: Section
     score: float
+    passage: str = ""  # the part of the section that answers the question (Markdown; answers/passage.py)
 
     def to_json(self) -> dict[str, Any]:
         s = self.section
@@ -21,6 +22,7 @@ class Result:
             "source": s.source,
             "line": s.line,
             "text": s.text,
+            "passage": self.passage or s.text,
             "score": round(float(self.score), 6),
         }
 

@@ -78,7 +78,7 @@ def ask(args: argparse.Namespace, config: Config) -> int:
     else:
         from bot.cli import render  # rich and its Markdown: only for people, not --json
 
-        render.answer(render.Console(), ans)
+        render.answer(render.Console(), ans, full=args.full, source_url=config.knowledge.source_url)
     return 0
 
 

@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("ask", help="answer questions from the notes")
     a.add_argument("--json", action="store_true", help="one JSON object per question per line")
     a.add_argument("--top", type=int, default=None, metavar="N", help="results per question (1-10)")
+    a.add_argument("--full", action="store_true", help="show the whole section, not only the passage")
     a.add_argument("question", nargs="*", help="the question; with --json, '-' or nothing reads stdin")
 
     i = sub.add_parser("install", help="install snippet for a Linux distro, from the notes")

@@ -8,11 +8,20 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from bot.answers.types import Answer
+from bot.answers.types import Answer, Result
+from bot.notes.display import file_url, to_display
 from bot.notes.install import InstallSnippet
 
 
-def answer(console: Console, ans: Answer) -> None:
+def shown_markdown(result: Result, full: bool = False, source_url: str = "") -> str:
+    """The passage (or with ``full`` the whole section) through the notes' display conversion."""
+    s = result.section
+    text = s.text if full or not result.passage else result.passage
+    return to_display(text, source_url=source_url, source=s.source)
+
+
+def answer(console: Console, ans: Answer, *, full: bool = False, source_url: str = "") -> None:
+    """The best result's passage (``full``: its section) in a panel, the others as one line each."""
     if not ans.answered:
         console.print(Text(ans.message, style="yellow"))
         if ans.suggestions:
@@ -23,9 +32,11 @@ def answer(console: Console, ans: Answer) -> None:
     crumb = " › ".join(s.heading_path)
     console.print(
         Panel(
-            Group(Markdown(s.text, code_theme="ansi_dark")),
+            Group(Markdown(shown_markdown(best, full, source_url), code_theme="ansi_dark")),
             title=Text(crumb, style="bold cyan"),
-            subtitle=Text(f"{s.location}  score {best.score:.2f}", style="dim"),
+            subtitle=Text(
+                f"{file_url(source_url, s.source, s.line) or s.location}  score {best.score:.2f}", style="dim"
+            ),
             subtitle_align="right",
         )
     )

@@ -17,7 +17,7 @@ from bot.discord_app import limits, render
 from bot.discord_app.checks import spend_question
 from bot.discord_app.i18n import t
 from bot.discord_app.insight import asking, origin_of
-from bot.discord_app.replies import defer, report_error, send
+from bot.discord_app.replies import NO_MENTIONS, defer, report_error, send
 
 if TYPE_CHECKING:
     from bot.answers.types import Answer
@@ -55,9 +55,109 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:more:(
                 return
             with asking(interaction, "button"):
                 answer = bot.engine().ask(question)
-            await send(interaction, embeds=render.more_embeds(answer, self.start, locale), ephemeral=True)
+            embeds = render.more_embeds(answer, self.start, locale, source_url(bot))
+            view = full_view(len(embeds) if answer.answered else 0, locale)
+            await send(interaction, embeds=embeds, ephemeral=True, **({"view": view} if view else {}))
         except Exception as err:  # buttons have no tree.on_error; report the same way
             await report_error(interaction, err)
+
+
+def source_url(bot: Any) -> str:
+    config = getattr(bot, "config", None)
+    return config.knowledge.source_url if config is not None else ""
+
+
+class FullButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:full:(?P<embed>\d{1,2})"):
+    """Shows the whole section of the message's ``embed``-th result, privately, paged when long."""
+
+    def __init__(self, embed: int = 0, label: str = "Full section") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label, emoji="📄", style=discord.ButtonStyle.secondary, custom_id=f"qa:full:{embed}"
+            )
+        )
+        self.embed = embed
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> FullButton:
+        return cls(int(match["embed"]), item.label or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            spend_question(interaction)
+            await defer(interaction, ephemeral=True)
+            embeds = interaction.message.embeds if interaction.message else []
+            picked = embeds[self.embed : self.embed + 1]
+            await send(interaction, ephemeral=True, **full_message(interaction, picked, 0))
+        except Exception as err:
+            await report_error(interaction, err)
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"qa:page:(?P<page>\d{1,3}):(?P<way>[pn])"
+):
+    """◀/▶ on a "full section" message: the same message shows page ``page`` (0-based) instead."""
+
+    def __init__(self, page: int, way: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                emoji="◀️" if way == "p" else "▶️",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"qa:page:{page}:{way}",
+            )
+        )
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> PageButton:
+        return cls(int(match["page"]), match["way"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            embeds = interaction.message.embeds if interaction.message else []
+            reply = full_message(interaction, embeds, self.page)
+            reply.setdefault("embeds", [])
+            reply.setdefault("view", None)
+            await interaction.response.edit_message(allowed_mentions=NO_MENTIONS, **reply)
+        except Exception as err:
+            await report_error(interaction, err)
+
+
+def full_message(interaction: discord.Interaction, embeds: list[discord.Embed], page: int) -> dict[str, Any]:
+    """kwargs for the private full-section reply: one page of the section the embeds' footer names."""
+    bot: Any = interaction.client
+    locale = str(interaction.locale)
+    section = bot.engine().section_at(render.location_from_embeds(embeds))
+    if section is None:
+        return {"content": t("full_gone", locale)}
+    url = source_url(bot)
+    pages = render.section_pages(section, url)
+    page = max(0, min(page, len(pages) - 1))
+    out: dict[str, Any] = {"embeds": [render.full_embed(section, page, pages, url, locale)]}
+    if len(pages) > 1:
+        view = discord.ui.View(timeout=None)
+        if page > 0:
+            view.add_item(PageButton(page - 1, "p"))
+        if page + 1 < len(pages):
+            view.add_item(PageButton(page + 1, "n"))
+        view.stop()
+        out["view"] = view
+    return out
+
+
+def full_view(n: int, locale: str | None) -> discord.ui.View | None:
+    """One "full section" button per result embed of a "more results" message (numbered when several)."""
+    if n <= 0:
+        return None
+    view = discord.ui.View(timeout=None)
+    for k in range(min(n, 25)):
+        view.add_item(FullButton(k, t("full", locale) + (f" {k + 1}" if n > 1 else "")))
+    view.stop()
+    return view
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:vote:(?P<vote>up|down)"):
@@ -162,6 +262,7 @@ def answer_view(
     if fixed:
         items.append(DidYouMeanButton(fixed))
     if answer.answered and answer.results:
+        items.append(FullButton(0, t("full", locale)))
         if len(answer.results) > 1:
             items.append(MoreButton(1, t("more", locale)))
         items += [VoteButton("up"), VoteButton("down")]
@@ -185,7 +286,7 @@ def answer_message(
     if fixed:
         out["content"] = did_you_mean_line(fixed, locale)
     if answer.answered and answer.results:
-        return {"embeds": render.answer_embeds(answer, locale), **out}
+        return {"embeds": render.answer_embeds(answer, locale, source_url(bot)), **out}
     examples: list[str] = []
     if not answer.suggestions:
         try:
@@ -195,4 +296,4 @@ def answer_message(
     return {"embeds": [render.decline_embed(answer, locale, examples)], **out}
 
 
-DYNAMIC_ITEMS = (MoreButton, VoteButton, DidYouMeanButton)
+DYNAMIC_ITEMS = (MoreButton, VoteButton, DidYouMeanButton, FullButton, PageButton)

@@ -41,6 +41,11 @@ COMMAND_KO: dict[str, str] = {
 # Reply strings: key -> (English, Korean). Placeholders use str.format.
 MESSAGES: dict[str, tuple[str, str]] = {
     "more": ("More results", "다른 결과"),
+    "full": ("Full section", "전체 보기"),
+    "full_gone": (
+        "That section is no longer in the notes (they changed since this answer).",
+        "노트가 바뀌어서 그 섹션을 더 이상 찾을 수 없어요.",
+    ),
     "related": ("Related", "관련 항목"),
     "source": ("Source", "출처"),
     "no_more": ("No other results for this question.", "이 질문에 대한 다른 결과가 없어요."),

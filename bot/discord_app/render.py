@@ -17,6 +17,8 @@ import discord
 from bot.answers.types import Answer, Result
 from bot.discord_app import limits
 from bot.discord_app.i18n import t
+from bot.notes.display import escape_markdown, file_url, to_display
+from bot.notes.section import Section
 from bot.text import clip
 
 ELLIPSIS = "…"
@@ -25,6 +27,7 @@ _TICKS = re.compile(r"`{3,}")
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _EMPHASIS = re.compile(r"(\*\*|__)")
+_PING = re.compile(r"@(everyone|here)\b|<(@[!&]?|#)(\d+)>")
 
 COLOR_ANSWER = discord.Colour.from_rgb(88, 101, 242)
 COLOR_DECLINE = discord.Colour.from_rgb(250, 166, 26)
@@ -46,8 +49,25 @@ def ellipsize(text: str, limit: int) -> str:
 
 
 def plain(text: str) -> str:
-    """Heading text for places that do not render Markdown well (titles, author lines)."""
+    """Heading text with ** and __ marks taken out (kept for callers that want it; titles escape)."""
     return _EMPHASIS.sub("", text).strip()
+
+
+def no_pings(text: str) -> str:
+    """@everyone, @here and <@id>/<#id> shown as text, never as mentions (allowed_mentions is the guard;
+    this keeps a note or a masked link from even looking like one)."""
+    return _PING.sub(lambda m: m[0][0] + _ZWSP + m[0][1:], text)
+
+
+def _cut(text: str, limit: int) -> str:
+    """ellipsize() for escaped Markdown: a backslash left without the character it escaped goes too."""
+    out = ellipsize(text, limit)
+    return out[:-1].rstrip("\\") + ELLIPSIS if out.endswith(ELLIPSIS) and out != text.strip() else out
+
+
+def escaped(text: str, limit: int) -> str:
+    """A name or title for a place that renders Markdown: escaped (never stripped), within ``limit``."""
+    return _cut(no_pings(escape_markdown(" ".join(text.split()))), limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +91,7 @@ def _lines(markdown: str) -> list[_Line]:
                 opener = _Line("open", f"{m['indent']}```{info}", closer, m["fence"])
                 out.append(opener)
             else:
-                out.append(_Line("text", break_ticks(raw)))
+                out.append(_Line("text", no_pings(break_ticks(raw))))
         elif m and _closes(m, opener.fence):
             out.append(_Line("close", opener.closer))
             opener = None
@@ -136,32 +156,30 @@ def fit_markdown(markdown: str, limit: int) -> str:
     return f"{text}\n{ELLIPSIS}" if text else ELLIPSIS
 
 
-def _markdown_body(result: Result) -> str:
-    """The section's Markdown for an embed: its own heading line dropped (the title shows it), deeper
-    headings turned into bold lines (Discord renders only #, ##, ### and not inside every embed)."""
-    lines = result.section.text.replace("\r\n", "\n").split("\n")
+def section_markdown(section: Section, source_url: str = "") -> str:
+    """The whole section for Discord: its own heading line dropped (the title shows it), the rest through
+    the notes' display conversion (HTML, images, tables, links; deeper headings as bold lines)."""
+    lines = section.text.replace("\r\n", "\n").split("\n")
     if lines and _HEADING.match(lines[0]):
         lines = lines[1:]
-    out: list[str] = []
-    fence = ""  # the open fence, '' outside code
-    for line in lines:
-        if m := _FENCE.match(line):
-            if not fence:
-                fence = m["fence"]
-            elif _closes(m, fence):
-                fence = ""
-        elif not fence and (h := _HEADING.match(line)):
-            line = f"**{plain(h[2])}**" if plain(h[2]) else ""
-        out.append(line)
-    return "\n".join(out).strip("\n")
+    elif len(lines) > 1 and lines[0].strip() and re.match(r"^ {0,3}(=+|-+)[ \t]*$", lines[1]):
+        lines = lines[2:]  # a setext heading
+    return to_display("\n".join(lines), source_url=source_url, source=section.source)
+
+
+def passage_markdown(result: Result, source_url: str = "") -> str:
+    """What an answer embed leads with: the passage that answers, converted (the section without one)."""
+    shown = to_display(result.passage, source_url=source_url, source=result.section.source)
+    # No passage, or one that shows nothing (an image with no address): the section instead.
+    return shown if shown.strip() else section_markdown(result.section, source_url)
 
 
 def heading_title(path: Sequence[str], limit: int = limits.EMBED_TITLE) -> str:
-    """A breadcrumb title 'a › b › c' within ``limit``; outer parts are dropped first."""
-    parts = [break_ticks(plain(p)) for p in path if plain(p)] or ["?"]
+    """A breadcrumb title 'a › b › c' within ``limit``, each part escaped; outer parts are dropped first."""
+    parts = [no_pings(escape_markdown(" ".join(p.split()))) for p in path if p.strip()] or ["?"]
     while len(parts) > 1 and len(" › ".join(parts)) > limit:
         parts = ["…", *parts[2:]] if parts[0] == "…" else ["…", *parts[1:]]
-    return ellipsize(" › ".join(parts), limit)
+    return _cut(" › ".join(parts), limit)
 
 
 def embed_size(embed: discord.Embed) -> int:
@@ -197,12 +215,13 @@ def check_embeds(embeds: Sequence[discord.Embed]) -> list[str]:
     return problems
 
 
-def _bullets(items: Iterable[str], limit: int) -> str:
-    """'• item' lines within ``limit`` characters (whole lines only)."""
+def _bullets(items: Iterable[str], limit: int, *, markdown: bool = False) -> str:
+    """'• item' lines within ``limit`` characters (whole lines only); items are escaped unless
+    ``markdown`` says they already are."""
     out: list[str] = []
     size = 0
     for item in items:
-        line = "• " + ellipsize(break_ticks(plain(item)), 200)
+        line = "• " + (item if markdown and len(item) <= 600 else escaped(item, 200))
         if size + len(line) + 1 > limit:
             break
         out.append(line)
@@ -216,37 +235,49 @@ def result_embed(
     question: str = "",
     budget: int = limits.EMBED_TOTAL,
     colour: discord.Colour = COLOR_ANSWER,
+    source_url: str = "",
 ) -> discord.Embed:
-    """One result: heading path as title, the section's Markdown fitted, source file:line in the footer.
+    """One result: heading path as title (a link to the note's line with ``source_url``), the passage
+    that answers fitted, source file:line in the footer.
 
-    ``question`` goes in the author line, where the buttons read it back after a restart.
+    ``question`` goes in the author line, where the buttons read it back after a restart; the footer
+    is where the "full section" button reads the section back.
     """
     s = result.section
-    embed = discord.Embed(title=heading_title(s.heading_path), colour=colour)
+    url = file_url(source_url, s.source, s.line) or None
+    embed = discord.Embed(title=heading_title(s.heading_path), colour=colour, url=url)
     if question:
         embed.set_author(name=ellipsize(question, limits.EMBED_AUTHOR))
     embed.set_footer(text=ellipsize(s.location, limits.EMBED_FOOTER))
     room = min(limits.EMBED_DESCRIPTION, budget - embed_size(embed))
-    embed.description = fit_markdown(_markdown_body(result), room) or ELLIPSIS
+    embed.description = fit_markdown(passage_markdown(result, source_url), room) or ELLIPSIS
     return embed
 
 
-def answer_embeds(answer: Answer, locale: str | None = None) -> list[discord.Embed]:
-    """The reply to a question: the best section, plus a 'Related' field naming the other results."""
+def _related(result: Result, source_url: str) -> str:
+    """'title — file:line' for the Related field; the title links to the note with ``source_url``."""
+    s = result.section
+    title = heading_title(s.heading_path, 150)
+    url = file_url(source_url, s.source, s.line)
+    return f"{f'[{title}]({url})' if url else title} — {escaped(s.location, 300)}"
+
+
+def answer_embeds(answer: Answer, locale: str | None = None, source_url: str = "") -> list[discord.Embed]:
+    """The reply to a question: the best result's passage, plus a 'Related' field naming the others."""
     best = answer.best
     if not answer.answered or best is None:
         return [decline_embed(answer, locale)]
     related = ""
     if len(answer.results) > 1:
         related = _bullets(
-            (
-                f"{heading_title(r.section.heading_path, 150)} — {r.section.location}"
-                for r in answer.results[1:]
-            ),
+            (_related(r, source_url) for r in answer.results[1:]),
             limits.EMBED_FIELD_VALUE,
+            markdown=True,
         )
     reserve = (len(t("related", locale)) + len(related)) if related else 0
-    embed = result_embed(best, question=answer.question, budget=limits.EMBED_TOTAL - reserve)
+    embed = result_embed(
+        best, question=answer.question, budget=limits.EMBED_TOTAL - reserve, source_url=source_url
+    )
     if related:
         embed.add_field(name=t("related", locale), value=related, inline=False)
     return [embed]
@@ -266,13 +297,87 @@ def decline_embed(answer: Answer, locale: str | None = None, examples: Sequence[
     return embed
 
 
-def more_embeds(answer: Answer, start: int = 1, locale: str | None = None) -> list[discord.Embed]:
+def more_embeds(
+    answer: Answer, start: int = 1, locale: str | None = None, source_url: str = ""
+) -> list[discord.Embed]:
     """Results after the first, up to 10 embeds sharing the 6000-character budget."""
     rest = list(answer.results[start : start + limits.EMBEDS_PER_MESSAGE])
     if not answer.answered or not rest:
         return [discord.Embed(description=t("no_more", locale), colour=COLOR_DECLINE)]
     share = limits.EMBED_TOTAL // len(rest)
-    return [result_embed(r, budget=share) for r in rest]
+    return [result_embed(r, budget=share, source_url=source_url) for r in rest]
+
+
+def paginate(markdown: str, limit: int = limits.EMBED_DESCRIPTION) -> list[str]:
+    """``markdown`` over pages of at most ``limit`` characters, cut between lines, never inside a code
+    block that fits on a page; one longer than a page is closed at the page's end and reopened (with its
+    language) on the next. Every page has its fences balanced."""
+    pages: list[str] = []
+    cur: list[str] = []
+    size = 0  # len("\n".join(cur))
+    opener: _Line | None = None
+    lines = _lines(markdown)
+
+    def flush() -> None:
+        nonlocal cur, size
+        if "\n".join(cur).strip():
+            pages.append("\n".join(cur).strip("\n"))
+        cur, size = [], 0
+
+    def put(piece: str) -> None:
+        nonlocal size
+        size += len(piece) + (1 if cur else 0)
+        cur.append(piece)
+
+    for n, line in enumerate(lines):
+        if line.kind == "open":  # a block that fits on a page starts on a fresh one rather than split
+            end = next((k for k in range(n + 1, len(lines)) if lines[k].kind == "close"), len(lines) - 1)
+            block = sum(len(x.text) + 1 for x in lines[n : end + 1])
+            if cur and size + block > limit and block <= limit:
+                flush()
+        fence = opener if opener is not None else (line if line.kind == "open" else None)
+        closing = len(fence.closer) + 1 if fence is not None and line.kind != "close" else 0
+        room = limit - closing - (len(opener.text) + 1 if opener is not None else 0)
+        text = line.text
+        pieces: list[str] = []
+        while len(text) > room:  # one line longer than a page (a 20,000-character line)
+            piece = clip(text, room) or text[:room]
+            pieces.append(piece)
+            text = text[len(piece) :].lstrip(" ")
+        if text or not pieces:
+            pieces.append(text)
+        for piece in pieces:
+            if cur and size + len(piece) + 1 + closing > limit:
+                if opener is not None:
+                    cur.append(opener.closer)
+                flush()
+                if opener is not None:
+                    put(opener.text)
+            put(piece)
+        if line.kind == "open":
+            opener = line
+        elif line.kind == "close":
+            opener = None
+    flush()
+    return pages or [ELLIPSIS]
+
+
+def section_pages(section: Section, source_url: str = "") -> list[str]:
+    """The whole section, converted, as embed-description pages."""
+    return paginate(section_markdown(section, source_url))
+
+
+def full_embed(
+    section: Section, page: int, pages: Sequence[str], source_url: str = "", locale: str | None = None
+) -> discord.Embed:
+    """Page ``page`` (0-based) of a section, for the private "full section" reply."""
+    url = file_url(source_url, section.source, section.line) or None
+    embed = discord.Embed(title=heading_title(section.heading_path), colour=COLOR_ANSWER, url=url)
+    page = max(0, min(page, len(pages) - 1))
+    embed.description = pages[page]
+    footer = section.location if len(pages) == 1 else f"{section.location} · {page + 1}/{len(pages)}"
+    embed.set_footer(text=ellipsize(footer, limits.EMBED_FOOTER))
+    return embed
 
 
 def install_embed(
@@ -342,8 +447,16 @@ def question_from_embeds(embeds: Sequence[discord.Embed]) -> str:
 
 
 def location_from_embeds(embeds: Sequence[discord.Embed]) -> str:
-    """The source file:line an answer message shows (its footer), '' when absent."""
+    """The source file:line an answer message shows (its footer, without a page number), '' when absent."""
     for e in embeds:
         if e.footer and e.footer.text:
-            return e.footer.text
+            return e.footer.text.split(" · ", 1)[0]
     return ""
+
+
+def page_from_embeds(embeds: Sequence[discord.Embed]) -> int:
+    """The 0-based page a "full section" message shows (its footer's 'n/m')."""
+    for e in embeds:
+        if e.footer and e.footer.text and (m := re.search(r" · (\d+)/\d+$", e.footer.text)):
+            return int(m[1]) - 1
+    return 0

@@ -313,6 +313,8 @@ class Result:
     query_max_ms: float = 0.0
     query_slowest: str = ""
     query_n: int = 0
+    render_p50_ms: float = 0.0  # per answer: picking its passages and rendering the Discord embed
+    render_p99_ms: float = 0.0
     answered: int = 0  # of the distinct questions
     cold_s: float = 0.0  # median of cold_runs
     cold_runs: list[float] = field(default_factory=list)
@@ -550,6 +552,27 @@ def query_latency(
     return ms
 
 
+def render_latency(engine: Any, questions: tuple[str, ...], top: int) -> list[float]:
+    """Milliseconds per answered question for what issue 16 adds to an answer: choosing each result's
+    passage (answers/passage.py, inside Engine.ask) and converting and fitting it into the Discord embed."""
+    from bot.answers import passage
+    from bot.discord_app import render as discord_render
+
+    ms: list[float] = []
+    for q in questions:
+        ans = engine.ask(q, top)
+        if not ans.answered:
+            continue
+        tokens = engine.question_tokens(q)
+        t = time.perf_counter()
+        terms = passage.question_terms(engine.index.bm25, engine.analyzer.lexicon, tokens)
+        for r in ans.results:
+            passage.select(r.section, terms)
+        discord_render.answer_embeds(ans)
+        ms.append((time.perf_counter() - t) * 1000)
+    return ms
+
+
 def change_one_file(folder: Path, source: str) -> None:
     path = folder / source
     text = path.read_text(encoding="utf-8")
@@ -714,6 +737,9 @@ def bench_folder(
         len(peer_ms),
     )
     res.answered = sum(engine.ask(q, top).answered for q in QUESTIONS)
+    render_ms = render_latency(engine, QUESTIONS, top)
+    if render_ms:
+        res.render_p50_ms, res.render_p99_ms = percentile(render_ms, 50), percentile(render_ms, 99)
     del bm, peer_ask
     gc.collect()
 
@@ -970,6 +996,11 @@ def render(results: list[Result], cold_runs: int) -> str:
     row("  query p99 ms", lambda r: f"{r.query_p99_ms:.3f}")
     row("  query max ms", lambda r: f"{r.query_max_ms:.2f}")
     row("  queries timed / answered of 50", lambda r: f"{r.query_n} / {r.answered}")
+    row(
+        "  passages + Discord embed p50/p99 ms",
+        lambda r: f"{r.render_p50_ms:.3f} / {r.render_p99_ms:.2f}",
+        "<= 1 added (p50)",
+    )
     row("  start-up (Kiwi+words+1st call) s", lambda r: f"{r.startup_s:.2f}", "excluded from reindex")
     row(
         "  full reindex s (best of n)",

@@ -29,7 +29,7 @@ async def test_mention_is_answered_as_a_reply(bot, fake):
     embed = reply.body["embeds"][0]
     assert "장점" in embed["title"] and embed["author"]["name"] == "도커 장점이 뭐야?"  # mention stripped
     ids = [c["custom_id"] for row in reply.body["components"] for c in row["components"]]
-    assert ids == ["qa:more:1", "qa:vote:up", "qa:vote:down"]
+    assert ids == ["qa:full:0", "qa:more:1", "qa:vote:up", "qa:vote:down"]
 
 
 async def test_english_mention_and_decline(bot, fake):

@@ -45,9 +45,10 @@ async def test_ask_answers_with_embed_source_and_buttons(bot, fake, question, lo
     assert re.fullmatch(r"docker\.md:\d+", embed["footer"]["text"])
     assert embed["author"]["name"] == question
     assert embed["fields"][0]["name"] == related
-    assert custom_ids(followup) == ["qa:more:1", "qa:vote:up", "qa:vote:down"]
-    more = followup.body["components"][0]["components"][0]
+    assert custom_ids(followup) == ["qa:full:0", "qa:more:1", "qa:vote:up", "qa:vote:down"]
+    full, more = followup.body["components"][0]["components"][:2]
     assert more["label"] == ("다른 결과" if locale == "ko" else "More results")
+    assert full["label"] == ("전체 보기" if locale == "ko" else "Full section")
 
 
 async def test_ask_install_section_keeps_code_fences_whole(bot, fake):

@@ -393,8 +393,8 @@ async def test_help_lists_every_loaded_extensions_commands(bot, fake):
     from bot.discord_app.exts.help import help_lines
 
     names = [name for name, _ in help_lines(bot, "en-US")]
-    assert names == ["ask", "install", "reindex", "help"]
-    assert [name for name, _ in help_lines(bot, "ko")] == ["질문", "설치", "재색인", "도움말"]
+    assert names == ["ask", "install", "reindex", "stats", "help"]
+    assert [name for name, _ in help_lines(bot, "ko")] == ["질문", "설치", "재색인", "통계", "도움말"]
 
 
 def test_title_matching_is_fast_at_the_corpora_size():

@@ -80,7 +80,9 @@ def test_heading_title_drops_outer_parts_first():
     path = ("가" * 200, "중간 " * 20, "마지막 제목")
     title = render.heading_title(path)
     assert len(title) <= 256 and title.endswith("› 마지막 제목") and title.startswith("… › ")
-    assert render.heading_title(("**굵게** 쓴 제목",)) == "굵게 쓴 제목"
+    assert render.heading_title(("**굵게** 쓴 제목",)) == "\\*\\*굵게\\*\\* 쓴 제목"  # escaped, not stripped
+    name = "gyoogle__tech-interview-for-developer/README.md"
+    assert render.heading_title((name,)) == name.replace("_", "\\_")
     assert len(render.heading_title(("x" * 1000,))) == 256
 
 
@@ -188,3 +190,21 @@ def test_user_cooldowns():
     cd = UserCooldowns(2, 60)
     assert cd.hit(1) is None and cd.hit(1) is None and cd.hit(1) > 0 and cd.hit(2) is None
     assert cd.should_warn(1, 5) and not cd.should_warn(1, 5)
+
+
+def test_related_names_keep_their_underscores_and_link_with_source_url():
+    first = section("본문", ("Docker", "설치 방법"))
+    other = Section(
+        "gyoogle__tech-interview/OS/*스레드*.md", 5, ("gyoogle__tech-interview", "스레드"), 2, "x", "x"
+    )
+    answer = Answer("q", True, (Result(first, 2.0, "본문"), Result(other, 1.0, "x")))
+    (embed,) = render.answer_embeds(answer)
+    value = embed.fields[0].value
+    assert "gyoogle\\_\\_tech-interview › 스레드 — gyoogle\\_\\_tech-interview/OS/\\*스레드\\*.md:5" in value
+    (embed,) = render.answer_embeds(answer, source_url="https://git.example/n/blob/main")
+    value = embed.fields[0].value
+    assert (
+        "[gyoogle\\_\\_tech-interview › 스레드](https://git.example/n/blob/main/gyoogle__tech-interview/OS/"
+        in value
+    )
+    assert embed.url == "https://git.example/n/blob/main/docker.md#L3" and render.check_embeds([embed]) == []

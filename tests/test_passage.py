@@ -1,0 +1,102 @@
+"""Passages: the part of a section that answers the question (bot/answers/passage.py)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.answers.passage import LIMIT, Terms, select, units
+from bot.notes.markdown import parse_sections
+from bot.notes.section import Section
+
+
+def _section(text: str, path: tuple[str, ...] = ("노트", "섹션")) -> Section:
+    return Section("n.md", 1, path, 2, text, text)
+
+
+def test_install_question_for_one_distro_gets_its_item_and_block_only(seed_engine):
+    for q in ("우분투에 도커 설치", "우부투에 도커 설치하는법"):
+        best = seed_engine.ask(q).best
+        assert best is not None and best.section.title == "설치 방법"
+        p = best.passage
+        assert "apt-get install docker.io" in p and p.startswith("2. Ubuntu Linux")
+        assert "yum" not in p and "chkconfig" not in p and "get.docker.com" not in p
+        assert p.count("```") == 2  # the whole block, closed
+    centos = seed_engine.ask("센토스 도커 설치").best.passage
+    assert "yum install docker" in centos and "apt-get" not in centos
+
+
+def test_passage_in_json_and_text_stays_the_section(seed_engine):
+    best = seed_engine.ask("우분투에 도커 설치").best
+    out = best.to_json()
+    assert out["passage"] == best.passage and out["text"] == best.section.text
+    assert len(out["passage"]) < len(out["text"])
+
+
+def test_nothing_scores_gives_the_lead_not_the_sub_sections(seed_engine):
+    best = seed_engine.ask("도커 단점").best  # both words are in the breadcrumb: the lead answers
+    assert best.section.title == "단점"
+    assert best.passage.startswith("1. 리눅스 운영체제에서만") and "제약 사항" not in best.passage
+
+
+def test_sub_item_comes_with_its_parent_item():
+    text = "## 섹션\n- 첫째 항목\n    - 도커 설명\n- 둘째 항목\n    - 다른 말\n"
+    p = select(_section(text), Terms.of({"도커": 1.0}))
+    assert p == "- 첫째 항목\n    - 도커 설명"
+
+
+def test_code_blocks_are_never_cut_and_may_exceed_the_limit():
+    code = "\n".join(f"echo {i} docker" for i in range(200))
+    text = f"## 섹션\n설명 한 줄\n\n실행 방법:\n```bash\n{code}\n```\n끝.\n"
+    p = select(_section(text), Terms.of({"docker": 1.0}))
+    assert p.startswith("실행 방법:\n```bash") and p.endswith("```") and len(p) > LIMIT
+
+
+def test_one_long_line_is_cut_into_sentences_and_a_huge_one_clipped():
+    filler = "이것은 관계없는 문장이다. " * 40
+    text = f"## 섹션\n{filler}컨테이너는 격리된 실행 환경이다. {filler}\n"
+    p = select(_section(text), Terms.of({"컨테이너": 1.0}))
+    assert p == "컨테이너는 격리된 실행 환경이다."
+    huge = "## 섹션\n" + "가" * 20_000 + "\n"
+    assert len(select(_section(huge), Terms.of({"나": 1.0}))) <= LIMIT
+
+
+def test_table_rows_come_with_their_header():
+    text = "## 섹션\n| 이름 | 뜻 |\n|---|---|\n| 도커 | 컨테이너 |\n| 쿠버 | 오케스트레이션 |\n"
+    p = select(_section(text), Terms.of({"오케스트레이션": 1.0}))
+    assert p == "| 이름 | 뜻 |\n|---|---|\n| 쿠버 | 오케스트레이션 |"
+
+
+def test_ascii_forms_match_at_word_starts_and_aliases_count():
+    text = "## 섹션\nsection one\nEC2 instance\n"
+    assert select(_section(text), Terms.of({"ec": 1.0})) == "EC2 instance"
+    terms = Terms.of({"우분투": 1.0}, lambda t: ("ubuntu",))
+    assert select(_section("## s\n- CentOS\n- Ubuntu 22.04\n"), terms) == "- Ubuntu 22.04"
+
+
+def test_units_keep_items_and_fences_whole():
+    note = "# T\n## A\n1. 하나\n   이어지는 줄\n2. 둘\n```sh\n# 주석\n```\n"
+    (section,) = [s for s in parse_sections(note, "t.md") if s.title == "A"]
+    parts = units(section.text)
+    shown = [section.text[u.start : u.end] for u in parts]
+    assert shown == ["1. 하나\n   이어지는 줄", "2. 둘\n```sh\n# 주석\n```"]
+    assert all(s.count("```") % 2 == 0 for s in shown)
+    assert not re.search(r"^## A", "\n".join(shown))
+
+
+def test_lead_skips_lines_that_show_nothing_and_code_inside_an_item_comes_with_it():
+    text = "## 섹션\n<br>\n---\n</div>\n정의 문장이다.\n<br>\n"
+    assert select(_section(text), Terms.of({"없는말": 1.0})) == "정의 문장이다."
+    text = (
+        "## 섹션\n- 도커 실행 방법은 아래처럼 길게 설명한다. "
+        + "설명 " * 50
+        + "\n\n    ```sh\n    docker run x\n    ```\n- 다른 것\n"
+    )
+    p = select(_section(text), Terms.of({"도커": 1.0}))
+    assert p.startswith("- 도커 실행") and p.endswith("```") and "docker run x" in p and "다른 것" not in p
+
+
+def test_an_unclosed_fence_is_one_unit_to_the_end():
+    text = "## 섹션\n설명\n```py\nprint(1)\n# 도커\n"
+    (code,) = [u for u in units(text) if u.kind == "code"]
+    assert text[code.start : code.end].rstrip("\n").endswith("# 도커")
+    assert select(_section(text), Terms.of({"도커": 1.0})).startswith("설명\n```py")
