@@ -45,6 +45,9 @@ class Tuning:
     # The semantic channel (index/vectors.py), once its vectors are ready: fused by z-scores.
     semantic_weight: float = 0.5  # 0 = BM25 alone; 1 = the embeddings alone
     semantic_recall: bool = False  # True: a section sharing no word with the question may be answered
+    # The embeddings weigh the more, the less of the question BM25's best section holds: a question in
+    # the notes' own words is BM25's; a paraphrase leans on the vectors. (weight x (1 - confidence))
+    semantic_adaptive: bool = False
     # A question is about the notes only if the best section shares a word with it that is more the
     # notes' than everyday language's (keyness, below): "오늘 점심 뭐 먹지" shares only everyday words
     # with a large folder. None switches the check off.
@@ -278,10 +281,9 @@ class Engine:
             return True
         bm = self.index.bm25
         key = self.keyness()
-        qwords = self.analyzer.lexicon.question_words
-        for t in dict.fromkeys(tokens):
+        for t in dict.fromkeys(tokens):  # question words too: "단점은?" on a Docker note is about it
             i = bm.vocab.get(t)
-            if i is None or t in qwords or key[i] < self.tuning.min_keyness:
+            if i is None or key[i] < self.tuning.min_keyness:
                 continue
             row = bm.postings(i)
             k = np.searchsorted(row, doc)
@@ -309,9 +311,9 @@ class Engine:
             self.semantic = None
             return None
 
-    def fused(self, lexical: np.ndarray, sem: np.ndarray | None) -> np.ndarray:
+    def fused(self, lexical: np.ndarray, sem: np.ndarray | None, weight: float | None = None) -> np.ndarray:
         """BM25 and cosine on one scale: each channel's z-scores over all sections, weighted."""
-        w = self.tuning.semantic_weight
+        w = self.tuning.semantic_weight if weight is None else weight
         if sem is None or w <= 0 or len(lexical) < 2:
             return lexical
         zl = (lexical - lexical.mean()) / (lexical.std() or 1.0)
@@ -325,7 +327,10 @@ class Engine:
             return tokens, [], np.zeros(0), mended
         lexical = self.scores(question, tokens)
         sem = self.semantic_scores(question)
-        scores = self.fused(lexical, sem)
+        weight = self.tuning.semantic_weight
+        if sem is not None and self.tuning.semantic_adaptive and len(lexical):
+            weight *= 1.0 - self._confidence(tokens, int(np.argmax(lexical)))
+        scores = self.fused(lexical, sem, weight)
         top = max(1, top)
         # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
         k = min(top * 4 if self.tuning.diversify else top, len(scores))

@@ -151,8 +151,6 @@ class SemanticWorker:
         if matrix is None:
             return False
         engine.semantic = SemanticIndex(chunks, matrix, len(engine.index.sections), self.embedder)
-        if self.cache.dirty or len(self.cache) > 2 * len(chunks.keys) + 1000:
-            # Vectors of deleted or edited chunks go once they are most of the file.
-            prune = len(self.cache) > 2 * len(chunks.keys) + 1000
-            self.cache.save(keep=chunks.keys if prune else None)
+        if self.cache.dirty:
+            self.cache.save()  # pruning is the reindex verb's (embed_all): this cache may serve others
         return True

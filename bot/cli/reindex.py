@@ -73,8 +73,8 @@ def run_reindex(
     else:
         print(
             f"indexed {report.files} files, {report.sections} sections; "
-            f"re-tokenized {report.retokenized} files; embedded {embedded or 0} passages; "
-            f"{len(warnings)} warnings; {seconds:.2f}s"
+            f"re-tokenized {report.retokenized} files; {len(warnings)} warnings; "
+            f"embedded {embedded or 0} passages; {seconds:.2f}s"
         )
         for w in warnings:
             print(f"warning: {w}", file=sys.stderr)

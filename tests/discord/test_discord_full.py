@@ -57,6 +57,9 @@ class Stub:
     def examples(self, n: int = 5) -> list[str]:
         return []
 
+    def wait_idle(self, timeout: float) -> bool:  # the bot's close() asks
+        return True
+
 
 async def login(fake: Any, service: Any, cache_dir: Path, source_url: str = "") -> Any:
     cfg = parse_config(
