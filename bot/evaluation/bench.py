@@ -335,6 +335,15 @@ class Result:
     notes: list[str] = field(default_factory=list)
     rounds: int = 1  # full reindex and peer tokenizing: best of this many, alternating
     load: list[float] = field(default_factory=list)  # 1-minute load average: start, after peer, end
+    # The semantic channel (bench_semantic; sizes up to the corpora: embedding 100k sections takes hours)
+    sem_note: str = ""  # why it was not measured
+    sem_chunks: int = 0
+    sem_embed_s: float = 0.0  # every chunk embedded from an empty vector cache
+    sem_p50_ms: float = 0.0  # a question answered from both channels (its embedding included)
+    sem_p99_ms: float = 0.0
+    sem_incr_s: float = 0.0  # one changed file: rebuild + its chunks embedded, answering from both
+    sem_vectors_mb: float = 0.0
+    sem_rss_mb: float = 0.0  # this process's RSS with both channels in memory
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -637,8 +646,9 @@ def _peer_ask(bm: Any, kiwi: PeerKiwi, question: str) -> list[int]:
 
 
 def _write_config(work: Path, folder: Path, cache: Path, config: Config) -> tuple[Path, Config]:
-    """A config.toml for the subprocesses (this size's folder and cache, the caller's search settings)."""
-    search = config.search.model_dump()
+    """A config.toml for the subprocesses (this size's folder and cache, the caller's search settings).
+    The semantic channel is off here: these rows are the BM25 engine's; bench_semantic adds its own."""
+    search = {**config.search.model_dump(), "semantic": "off"}
     lines = [
         "[knowledge]",
         f"dir = {json.dumps(str(folder))}",
@@ -800,6 +810,51 @@ def bench_folder(
             break
         res.notes.append(f"{res.label}: the restart found the saved index stale; measured again")
     res.load.append(os.getloadavg()[0])
+    bench_semantic(res, folder, changed, cfg, work, log)
+
+
+SEMANTIC_MAX_SECTIONS = 5_000
+
+
+def bench_semantic(
+    res: Result, folder: Path, changed: str, cfg: Config, work: Path, log: Callable[[str], None]
+) -> None:
+    """The fused engine beside the BM25 rows: full embedding, query latency, one-file reindex, memory."""
+    from bot.answers.semantic import SemanticWorker
+    from bot.answers.service import AnswerService, tuning_from
+    from bot.index.store import IndexStore
+    from bot.index.vectors import Chunks
+
+    if res.sections > SEMANTIC_MAX_SECTIONS:
+        res.sem_note = f"not measured above {SEMANTIC_MAX_SECTIONS:,} sections (hours of embedding)"
+        return
+    store = IndexStore(folder, work / "cache-semantic")
+    engine = store.load_or_build(tuning_from(cfg))
+    worker = SemanticWorker.create("on", store.vectors_path)
+    if worker is None:
+        res.sem_note = "the embedding model is not available"
+        return
+    log(f"{res.label}: embedding every passage (semantic channel)")
+    t = time.perf_counter()
+    worker.embed_all(engine.index.sections)
+    res.sem_embed_s = time.perf_counter() - t
+    res.sem_chunks = len(Chunks.of(engine.index.sections).keys)
+    if not worker.attach(engine):
+        res.sem_note = "the channel did not attach"
+        return
+    engine.warm_up()
+    ms = query_latency([functools.partial(engine.ask, top=cfg.search.top)], QUESTIONS, [3])[0]
+    res.sem_p50_ms, res.sem_p99_ms = percentile(ms, 50), percentile(ms, 99)
+    change_one_file(folder, changed)
+    service = AnswerService(engine, cfg, store, worker)
+    report = service.reindex_sync()
+    res.sem_incr_s = report.seconds if service.engine.semantic is not None else float("nan")
+    store.wait_saved()
+    if store.vectors_path is not None and store.vectors_path.is_file():
+        res.sem_vectors_mb = store.vectors_path.stat().st_size / 2**20
+    with open("/proc/self/statm") as fh:
+        res.sem_rss_mb = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    worker.stop()
 
 
 def _prepare(size: str, work: Path, corpora: Path, log: Callable[[str], None]) -> tuple[Result, Path, str]:
@@ -1021,6 +1076,15 @@ def render(results: list[Result], cold_runs: int) -> str:
     row("    RSS after index load MB", lambda r: f"{r.rss_loaded_mb:.0f}", "(before Kiwi's lazy start)")
     row("    peak RSS, Kiwi() + 1st call MB", lambda r: f"{r.kiwi_rss_mb:.0f}")
     row("  index on disk MB (metadata part)", lambda r: f"{r.index_mb:.1f} ({r.index_meta_mb:.1f})")
+    lines.append("ours with the semantic channel (search.semantic = auto)")
+    row("  passages embedded / s", lambda r: r.sem_note[:14] or f"{r.sem_chunks:,} / {r.sem_embed_s:.0f}")
+    row(
+        "  query p50 / p99 ms", lambda r: "-" if r.sem_note else f"{r.sem_p50_ms:.1f} / {r.sem_p99_ms:.1f}",
+        "p50 <= 15 at ~2k",
+    )  # fmt: skip
+    row("  one-file reindex, both channels s", lambda r: "-" if r.sem_note else f"{r.sem_incr_s:.2f}", "<= 3")
+    row("  vectors on disk MB", lambda r: "-" if r.sem_note else f"{r.sem_vectors_mb:.1f}")
+    row("  RSS, bench process MB", lambda r: "-" if r.sem_note else f"{r.sem_rss_mb:.0f}", "(all in one)")
     lines.append("naive peer (Kiwi() per section, BM25Okapi)")
     row(
         "  tokenizing s (best of n)",
