@@ -289,9 +289,14 @@ class Engine:
             return True
         bm = self.index.bm25
         key = self.keyness()
-        for t in dict.fromkeys(tokens):  # question words too: "단점은?" on a Docker note is about it
+        qwords = self.analyzer.lexicon.question_words
+        words = list(dict.fromkeys(tokens))
+        # A question word ("단점", "장점": aspects) vouches for a question ("단점은?" after "도커 설치")
+        # unless it also holds words the notes never use: "오늘 날씨 좋네요" (-> 장점) on a Docker note.
+        vouch = all(t in qwords or t in bm.vocab for t in words)
+        for t in words:
             i = bm.vocab.get(t)
-            if i is None or key[i] < self.tuning.min_keyness:
+            if i is None or key[i] < self.tuning.min_keyness or (t in qwords and not vouch):
                 continue
             row = bm.postings(i)
             k = np.searchsorted(row, doc)
