@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.index.atomic import write_atomically
+
 log = logging.getLogger(__name__)
 WAIT_SECONDS = 300.0  # a full build of 100k sections takes ~2 minutes: wait for it rather than race it
 
@@ -70,6 +72,4 @@ def read_stamp(path: Path) -> int:
 
 def write_stamp(path: Path, stamp: int) -> None:
     with contextlib.suppress(OSError):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(str(stamp), encoding="ascii")
-        os.replace(tmp, path)
+        write_atomically(path, lambda fh: fh.write(str(stamp).encode("ascii")))

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import errno
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -32,7 +31,6 @@ import logging
 import math
 import os
 import re
-import secrets
 import stat
 import struct
 import threading
@@ -49,6 +47,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from bot.errors import KnowledgeError
+from bot.index.atomic import sweep, write_atomically
 from bot.index.bags import Bags, Terms
 from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.build import Counts, SearchIndex, SectionTokens, Tables, Weights, count_file
@@ -83,7 +82,6 @@ PIPELINE_MODULES = (
 )
 
 
-STALE_TMP_SECONDS = 600  # no save takes this long: an older temporary file is a dead writer's
 _said: set[str] = set()  # save failures already logged by this process
 RACY_NS = 2_000_000_000  # a file changed within 2 s of being read may change again unseen: re-hash it
 
@@ -648,21 +646,8 @@ class IndexStore:
         if self.path is None:
             return False
         payload, arrays = _encode(engine, self.folder)
-        folder = self.path.parent
-        tmp: Path | None = None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._sweep()
-            # A name no other writer (process or thread) uses; the usual permissions (0666 less umask).
-            tmp = folder / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with os.fdopen(fd, "wb") as fh:
-                _write_npz(fh, payload, arrays)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)  # the atomic swap: readers see the old file or the new, never a mix
-            tmp = None
-            _fsync_dir(folder)
+            write_atomically(self.path, lambda fh: _write_npz(fh, payload, arrays))
             return True
         except OSError as err:
             self.save_error = (
@@ -673,24 +658,6 @@ class IndexStore:
                 _said.add(self.save_error)
                 log.warning("%s", self.save_error)
             return False
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-
-    def _sweep(self) -> None:
-        """Remove temporary files left by writers that were killed: their process is gone, or the file
-        is older than any save takes (the pid may have been reused, as in a container restarted)."""
-        assert self.path is not None
-        now = time.time()
-        with contextlib.suppress(OSError):
-            for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-                parts = leftover.name.split(".")
-                pid = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
-                with contextlib.suppress(OSError):
-                    if pid and _alive(pid) and now - leftover.stat().st_mtime < STALE_TMP_SECONDS:
-                        continue
-                    leftover.unlink()
 
     def read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
         """What the persisted file holds; nothing when it is missing, corrupt or foreign.
@@ -700,7 +667,7 @@ class IndexStore:
         """
         if self.path is None:
             return Saved({}, None, None)
-        self._sweep()  # a writer killed mid-save left its temporary file: the next start removes it
+        sweep(self.path)  # a writer killed mid-save left its temporary file: the next start removes it
         if not self.path.is_file():
             log.debug("no saved index at %s: indexing every note", self.path)
             return Saved({}, None, None)
@@ -1063,26 +1030,6 @@ def _splice(
     seen = [e.seen for e in entries.values()]
     numbers = np.concatenate(at) if at else np.zeros(0, dtype=np.int64)
     return SearchIndex.splice(post, sections, remap, added, numbers, seen, params)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except OSError as err:
-        return err.errno == errno.EPERM  # exists, owned by someone else
-    return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless where directories cannot be opened."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _same_sections(old: tuple[Section, ...], new: list[Section]) -> bool:

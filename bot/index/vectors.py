@@ -13,21 +13,18 @@ One small interface, as for the other channels:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
 import logging
-import os
 import re
-import secrets
 import threading
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.index.atomic import write_atomically
 from bot.notes.section import Section
 
 log = logging.getLogger(__name__)
@@ -194,16 +191,19 @@ class VectorCache:
             self._parts.append(np.stack([v for _, v in fresh]).astype(np.float16))
             self._dirty = True
 
+    def _all(self) -> np.ndarray:
+        """Every vector, in row order (the parts added since joined once); call with the lock held."""
+        if len(self._parts) > 1:
+            self._parts = [np.concatenate(self._parts)]
+        return self._parts[0] if self._parts else np.zeros((0, DIM), np.float16)
+
     def matrix(self, keys: Sequence[bytes]) -> np.ndarray | None:
         """float32 rows for keys, in that order; None while any is missing."""
         with self._lock:
-            if len(self._parts) > 1:
-                self._parts = [np.concatenate(self._parts)]
             rows = [self._rows.get(k) for k in keys]
             if any(r is None for r in rows):
                 return None
-            allv = self._parts[0] if self._parts else np.zeros((0, DIM), np.float16)
-            return allv[np.asarray(rows, dtype=np.int64)].astype(np.float32)
+            return self._all()[np.asarray(rows, dtype=np.int64)].astype(np.float32)
 
     def save(self, keep: Iterable[bytes] | None = None) -> bool:
         """Write the vectors (only `keep`'s, when given: deleted notes' vectors go) beside the old file,
@@ -211,36 +211,17 @@ class VectorCache:
         if self.path is None:
             return False
         with self._lock:
-            if len(self._parts) > 1:
-                self._parts = [np.concatenate(self._parts)]
-            allv = self._parts[0] if self._parts else np.zeros((0, DIM), np.float16)
             wanted = self._rows if keep is None else dict.fromkeys(keep)
             keys = [k for k in wanted if k in self._rows]
-            rows = np.asarray([self._rows[k] for k in keys], dtype=np.int64)
-            vecs = allv[rows] if len(rows) else np.zeros((0, DIM), np.float16)
+            vecs = self._all()[np.asarray([self._rows[k] for k in keys], dtype=np.int64)]
             self._dirty = False
         karr = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
-        folder = self.path.parent
-        tmp = folder / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+        model = np.frombuffer(model_id().encode(), np.uint8)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as z:
-                    for name, arr in (
-                        ("model", np.frombuffer(model_id().encode(), np.uint8)),
-                        ("keys", karr),
-                        ("vecs", vecs),
-                    ):
-                        with z.open(f"{name}.npy", "w", force_zip64=True) as out:
-                            np.lib.format.write_array(out, arr, allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            write_atomically(self.path, lambda fh: np.savez(fh, model=model, keys=karr, vecs=vecs))
             return True
         except OSError as err:
             log.warning("could not save the vectors to %s (%s)", self.path, err.strerror or err)
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             return False
 
     @property
