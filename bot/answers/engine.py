@@ -60,14 +60,6 @@ class Tuning:
     # notes' than everyday language's (keyness, below): "오늘 점심 뭐 먹지" shares only everyday words
     # with a large folder. None switches the check off.
     min_keyness: float | None = 0.0  # 0.5 cost false declines on the dev set; 0 kept corpora chit-chat out
-    # Structure: a section whose own title is made of the question's words is what the question is
-    # about ("도커 단점은?" -> "단점", not its sub-section "제약 사항"): its score is raised by this share
-    # times the part of its title's words the question holds (a BM25F-like title normalisation that
-    # repetition x10 cannot give: it rewards matching title words, never penalises extra ones).
-    title_precision: float = 0.0  # measured: +0.04 hit@1 on the tuning sets, -0.04 on the dev set: off
-    # Hub sections (a README of links, a table of contents) name every word of many questions and
-    # answer none: a candidate's score is lowered by this share times the part of its lines that link.
-    hub_penalty: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -81,17 +73,6 @@ class BuildReport:
 
 SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
-
-
-_LINK = re.compile(r"\]\(|<a\s+href|https?://", re.IGNORECASE)
-
-
-def hubness(text: str) -> float:
-    """The share of a section's lines (past its heading, 4 or more) that hold a link."""
-    lines = [ln for ln in text.split("\n")[1:] if ln.strip() and not ln.lstrip().startswith("#")]
-    if len(lines) < 4:
-        return 0.0
-    return sum(1 for ln in lines if _LINK.search(ln)) / len(lines)
 
 
 def shows(a: Section, b: Section) -> bool:
@@ -124,7 +105,6 @@ class Engine:
         self._examples: list[str] | None = None
         self._keyness: np.ndarray | None = None
         self.semantic: SemanticIndex | None = None  # set by answers/semantic.py once vectors are ready
-        self._title_tokens: dict[int, frozenset[str]] = {}
         self._titles: TitleList | None = None
 
     # -- building ----------------------------------------------------------------------------------
@@ -245,6 +225,12 @@ class Engine:
         found, total = self._mass(tokens, doc)
         return found / total if total else 0.0
 
+    def _holds(self, term: int, doc: int) -> bool:
+        """Section ``doc`` contains term ``term`` (its postings are sorted by document)."""
+        row = self.index.bm25.postings(term)
+        k = np.searchsorted(row, doc)
+        return bool(k < len(row) and row[k] == doc)
+
     def _mass(self, tokens: list[str], doc: int) -> tuple[float, float]:
         """(IDF weight of the tokens section ``doc`` holds, the tokens' whole weight); see _confidence."""
         bm = self.index.bm25
@@ -260,9 +246,7 @@ class Engine:
                 continue
             w = max(float(bm.idf[i]), 1e-3)
             total += w
-            row = bm.postings(i)
-            k = np.searchsorted(row, doc)
-            if k < len(row) and row[k] == doc:
+            if self._holds(i, doc):
                 found += w
         return found, total
 
@@ -298,9 +282,7 @@ class Engine:
             i = bm.vocab.get(t)
             if i is None or key[i] < self.tuning.min_keyness or (t in qwords and not vouch):
                 continue
-            row = bm.postings(i)
-            k = np.searchsorted(row, doc)
-            if k < len(row) and row[k] == doc:
+            if self._holds(i, doc):
                 return True
         return False
 
@@ -357,8 +339,6 @@ class Engine:
         # With semantic_recall the embeddings may bring in a section that shares no word; otherwise they
         # only reorder the sections BM25 found.
         recall = sem is not None and self.tuning.semantic_recall
-        if self.tuning.title_precision or self.tuning.hub_penalty:
-            scores = self._by_structure(best, scores, tokens)
         ranked = [i for i in sorted(best.tolist(), key=lambda i: (-scores[i], i)) if recall or lexical[i] > 0]
         secs = self.index.sections
         order: list[int] = []
@@ -393,9 +373,7 @@ class Engine:
                 continue
             w = max(float(bm.idf[i]), 1e-3) * weight
             total += w
-            row = bm.postings(i)
-            k = np.searchsorted(row, doc)
-            if k < len(row) and row[k] == doc:
+            if self._holds(i, doc):
                 found += w
         return found / total if total else 0.0
 
@@ -449,29 +427,6 @@ class Engine:
         if self._titles is None:
             self._titles = TitleList(s.title for s in self.index.sections)
         return self._titles
-
-    def _by_structure(self, best: np.ndarray, scores: np.ndarray, tokens: list[str]) -> np.ndarray:
-        """Raise candidates whose own titles the question's words make up; lower hub sections."""
-        qwords = self.analyzer.lexicon.question_words
-        asked = set(tokens) - qwords
-        scores = scores.copy()
-        secs = self.index.sections
-        t = self.tuning
-        for i in best.tolist():
-            if scores[i] <= 0:
-                continue
-            factor = 1.0
-            if t.title_precision and asked:
-                words = self._title_tokens.get(i)
-                if words is None:
-                    words = frozenset(self.analyzer.tokenize(secs[i].title)) - qwords
-                    self._title_tokens[i] = words
-                if words:
-                    factor += t.title_precision * len(words & asked) / len(words)
-            if t.hub_penalty:
-                factor *= 1.0 - t.hub_penalty * hubness(secs[i].text)
-            scores[i] *= factor
-        return scores
 
     # -- the rest of the contract ------------------------------------------------------------------
     def install(self, distro: str) -> InstallSnippet:
