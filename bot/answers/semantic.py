@@ -29,27 +29,24 @@ SAVE_EVERY_SECONDS = 30.0
 Progress = Callable[[int, int], None]
 
 
-def semantic_wanted(mode: str) -> bool:
-    return mode != "off"
-
-
 class SemanticWorker:
     """One per knowledge folder: one vector cache, one model, one background thread at most."""
 
     def __init__(self, cache: VectorCache, embedder: Embedder) -> None:
         self.cache = cache
         self.embedder = embedder
-        self._target: Engine | None = None
+        self._target: tuple[Engine, Chunks] | None = None  # the newest engine still to embed for
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._failed = False
+        self._failed = False  # the model failed on the newest engine: retried with the next one
+        self._warned = False  # ... said once per process, however often it is retried
         self._stop = False
 
     @classmethod
     def create(cls, mode: str, cache_path: Path | None) -> SemanticWorker | None:
         """None when search.semantic is off or the model cannot load (logged once, BM25 alone)."""
-        if not semantic_wanted(mode):
+        if mode == "off":
             return None
         embedder = Embedder.load()
         if embedder is None:
@@ -76,7 +73,7 @@ class SemanticWorker:
         if not background:
             return False
         with self._lock:
-            self._target = engine
+            self._target = (engine, chunks)
             self._failed = False  # a new engine (a reindex) retries a model that failed before
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="embed", daemon=True)
@@ -108,12 +105,12 @@ class SemanticWorker:
             self._wake.wait(5.0)
             self._wake.clear()
             with self._lock:
-                engine, self._target = self._target, None
-            if engine is None:
+                target, self._target = self._target, None
+            if target is None:
                 if self.cache.dirty:
                     self.cache.save()
                 continue
-            chunks = Chunks.of(engine.index.sections)
+            engine, chunks = target
             missing = self.cache.missing(chunks.keys)
             started = time.monotonic()
 
@@ -141,7 +138,8 @@ class SemanticWorker:
             try:
                 vecs = self.embedder.passages([text[k] for k in keys])
             except Exception as err:
-                if not self._failed:
+                if not self._warned:
+                    self._warned = True
                     log.warning("embedding failed (%s: %s); BM25 answers alone until the next reindex",
                                 type(err).__name__, err)  # fmt: skip
                 self._failed = True
