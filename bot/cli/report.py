@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import BotError, KnowledgeError
-from bot.insight.report import build_report
+from bot.insight.report import build_report, per_day_rows, percent, section_rows
 from bot.notes.files import discover
 
 
@@ -59,7 +59,7 @@ def show(report: dict[str, Any]) -> None:
 
     r = report
     console = Console()
-    rate = "–" if r["answer_rate"] is None else f"{100 * r['answer_rate']:.1f}%"
+    rate = percent(r["answer_rate"])
     lat = r["latency_ms"]
     console.print(
         f"[bold]{r['since'][:10]} – {r['until'][:10]}[/bold] ({r['days']} days): "
@@ -90,12 +90,12 @@ def show(report: dict[str, Any]) -> None:
     table(
         "👎 answers by section",
         ["count", "section", "title"],
-        [[d["count"], d["location"], d["title"] or ""] for d in r["downvoted"]],
+        section_rows(r["downvoted"]),
     )
     table(
         "Most-asked sections",
         ["count", "section", "title"],
-        [[s["count"], s["location"], s["title"] or ""] for s in r["top_sections"]],
+        section_rows(r["top_sections"]),
     )
     console.print(
         f"[bold]Notes never hit[/bold] ({len(r['never_hit'])}): " + (", ".join(r["never_hit"]) or "none"),
@@ -104,16 +104,5 @@ def show(report: dict[str, Any]) -> None:
     table(
         "Per day (UTC)",
         ["day", "questions", "answered", "declined", "rate", "👍", "👎"],
-        [
-            [
-                d["day"],
-                d["questions"],
-                d["answered"],
-                d["declined"],
-                "–" if d["answer_rate"] is None else f"{100 * d['answer_rate']:.0f}%",
-                d["up"],
-                d["down"],
-            ]
-            for d in r["per_day"]
-        ],
+        per_day_rows(r, digits=0),
     )

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from bot.errors import BotError
+from bot.insight.report import per_day_rows, percent, section_rows
 
 
 def chart_html(report: dict[str, Any]) -> str:
@@ -48,7 +49,7 @@ def _table(title: str, head: list[str], rows: list[list[Any]]) -> str:
 
 def page(report: dict[str, Any]) -> str:
     r = report
-    rate = "–" if r["answer_rate"] is None else f"{100 * r['answer_rate']:.1f}%"
+    rate = percent(r["answer_rate"])
     summary = (
         f"{r['questions']} questions · {r['answered']} answered · {r['declined']} declined · "
         f"answer rate {rate} · 👍 {r['votes']['up']} · 👎 {r['votes']['down']}"
@@ -62,29 +63,18 @@ def page(report: dict[str, Any]) -> str:
         _table(
             "👎 answers by section",
             ["count", "section", "title"],
-            [[d["count"], d["location"], d.get("title") or ""] for d in r["downvoted"]],
+            section_rows(r["downvoted"]),
         ),
         _table(
             "Most-asked sections",
             ["count", "section", "title"],
-            [[s["count"], s["location"], s.get("title") or ""] for s in r["top_sections"]],
+            section_rows(r["top_sections"]),
         ),
         _table("Notes never hit", ["note"], [[n] for n in r["never_hit"]]),
         _table(
             "Per day (UTC)",
             ["day", "questions", "answered", "declined", "answer rate", "👍", "👎"],
-            [
-                [
-                    d["day"],
-                    d["questions"],
-                    d["answered"],
-                    d["declined"],
-                    "–" if d["answer_rate"] is None else f"{100 * d['answer_rate']:.1f}%",
-                    d["up"],
-                    d["down"],
-                ]
-                for d in r["per_day"]
-            ],
+            per_day_rows(r),
         ),
     ]
     return f"""<!doctype html>

@@ -228,3 +228,30 @@ def build_report(
     finally:
         conn.close()
     return report
+
+
+# -- what the terminal, the HTML page and /stats show of a report ------------------------------------
+def percent(rate: float | None, digits: int = 1) -> str:
+    """An answer rate as shown: "83.3%", or "–" for a day with no questions."""
+    return "–" if rate is None else f"{100 * rate:.{digits}f}%"
+
+
+def section_rows(items: list[dict[str, Any]]) -> list[list[Any]]:
+    """[count, location, title] for the 👎 and most-asked sections."""
+    return [[d["count"], d["location"], d.get("title") or ""] for d in items]
+
+
+def per_day_rows(report: dict[str, Any], digits: int = 1) -> list[list[Any]]:
+    """[day, questions, answered, declined, answer rate, 👍, 👎] per day."""
+    return [
+        [
+            d["day"],
+            d["questions"],
+            d["answered"],
+            d["declined"],
+            percent(d["answer_rate"], digits),
+            d["up"],
+            d["down"],
+        ]
+        for d in report["per_day"]
+    ]

@@ -17,6 +17,7 @@ from bot.discord_app import limits, render
 from bot.discord_app.checks import maintainers_only
 from bot.discord_app.i18n import t
 from bot.discord_app.replies import defer, send
+from bot.insight.report import build_report, percent
 
 HELP = (("stats", "help_cmd_stats"),)  # (command, i18n key) for /help
 
@@ -50,7 +51,7 @@ def _escaped(text: str) -> str:
 
 def stats_embed(report: dict[str, Any], locale: str | None) -> discord.Embed:
     r = report
-    rate = "–" if r["answer_rate"] is None else f"{100 * r['answer_rate']:.0f}%"
+    rate = percent(r["answer_rate"], digits=0)
     embed = discord.Embed(title=t("stats_title", locale, days=r["days"]), colour=render.COLOR_ADMIN)
     embed.description = t(
         "stats_body",
@@ -78,8 +79,6 @@ class Stats(commands.Cog):
         self.bot = bot
 
     def _report(self) -> dict[str, Any]:
-        from bot.insight.report import build_report
-
         if self.bot.insight is not None:
             self.bot.insight.flush(5.0)  # what was just asked counts too
         return build_report(self.bot.config.insight_path, DAYS, limit=SHOWN)
