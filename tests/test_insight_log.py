@@ -214,3 +214,20 @@ def test_the_service_hook(seed_engine, tmp_path: Path) -> None:
     q.close()
     got = rows(q.path, "SELECT source, answered, location IS NOT NULL, latency_ms > 0 FROM questions")
     assert got == [("mention", 1, 1, 1), ("other", 0, 0, 1)]
+
+
+def test_every_service_path_reaches_the_hook(seed_engine, tmp_path: Path) -> None:
+    """A thread follow-up and a forum post's title are questions too: logged like /ask's."""
+    from bot.answers.service import AnswerService
+    from bot.config import parse_config
+    from bot.index.store import IndexStore
+
+    config = parse_config({"knowledge": {"dir": str(tmp_path), "cache_dir": str(tmp_path / "c")}}, tmp_path)
+    service = AnswerService(seed_engine, config, IndexStore(tmp_path, None))
+    seen: list[tuple[str, bool]] = []
+    service.on_answer = lambda answer, ms: seen.append((answer.question, answer.answered))
+    followup = service.ask_followup("그럼 단점은?", "도커 설치 방법")
+    forum = service.ask_unprompted("도커 설치 방법", 1.5, 1.5)  # above any confidence: declined
+    assert not forum.answered
+    assert [answered for _, answered in seen] == [followup.answered, False]
+    assert seen[1][0] == "도커 설치 방법"

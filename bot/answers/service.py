@@ -119,8 +119,12 @@ class AnswerService:
 
     # -- answers -----------------------------------------------------------------------------------
     def ask(self, question: str, top: int | None = None) -> Answer:
+        return self._answer(lambda engine: engine.ask(question, top or self.config.search.top))
+
+    def _answer(self, make: Callable[[Engine], Answer]) -> Answer:
+        """Every path to an answer: timed, logged, and handed to on_answer once."""
         started = time.perf_counter()
-        answer = self.engine.ask(question, top or self.config.search.top)
+        answer = make(self.engine)
         ms = (time.perf_counter() - started) * 1000
         log.debug("answer answered=%s results=%d ms=%.2f", answer.answered, len(answer.results), ms)
         if self.on_answer is not None:
@@ -134,19 +138,24 @@ class AnswerService:
         """``question`` asked in a conversation about ``topic`` (answers/followup.py decides how)."""
         from bot.answers.followup import ask_followup
 
-        return ask_followup(self.engine, question, topic, top or self.config.search.top)
+        return self._answer(
+            lambda engine: ask_followup(engine, question, topic, top or self.config.search.top)
+        )
 
     def ask_unprompted(self, question: str, min_confidence: float, min_specific: float) -> Answer:
         """For text nobody asked the bot (a forum post's title): answered only when the engine is sure
         (its confidence and its specific-word coverage both reach the thresholds), else declined."""
-        engine = self.engine
-        answer = engine.ask(question, self.config.search.top)
-        if not answer.answered:
-            return answer
-        if answer.confidence >= min_confidence and engine.specific_coverage(question) >= min_specific:
-            return answer
-        titles = tuple(r.section.title for r in answer.results)
-        return replace(answer, answered=False, results=(), suggestions=titles)
+
+        def unprompted(engine: Engine) -> Answer:
+            answer = engine.ask(question, self.config.search.top)
+            if not answer.answered:
+                return answer
+            if answer.confidence >= min_confidence and engine.specific_coverage(question) >= min_specific:
+                return answer
+            titles = tuple(r.section.title for r in answer.results)
+            return replace(answer, answered=False, results=(), suggestions=titles)
+
+        return self._answer(unprompted)
 
     def titles(self, typed: str, limit: int = 25) -> list[str]:
         """Section titles matching what is being typed (autocomplete)."""
