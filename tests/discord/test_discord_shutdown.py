@@ -157,12 +157,20 @@ async def test_python_m_bot_run_stops_on_sigterm_then_sigint(fake, cache_dir, tm
     try:
         await fake.wait_until(lambda: proc.returncode is not None or any(c.ready for c in fake.gateway), 60)
         proc.send_signal(signal.SIGTERM)
-        proc.send_signal(signal.SIGINT)  # impatient: while it stops, or just after
+        # Impatient: a SIGINT while it stops. Sent once the SIGTERM is being handled: two signals pending
+        # at once are handled in signal-number order (SIGINT first), whatever order they were sent in.
+        seen = b""
+        assert proc.stderr is not None
+        while b"SIGTERM: disconnecting" not in seen:
+            line = await asyncio.wait_for(proc.stderr.readline(), 30)
+            assert line, seen.decode()
+            seen += line
+        proc.send_signal(signal.SIGINT)
         out, err = await asyncio.wait_for(proc.communicate(), 30)
     finally:
         if proc.returncode is None:
             proc.kill()
-    text = err.decode()
+    text = (seen + err).decode()
     assert proc.returncode == 0, text
     assert [c.close_code for c in fake.gateway] == [1000]
     assert "Traceback" not in text and TOKEN not in text + out.decode()
