@@ -48,12 +48,13 @@ def run_reindex(
     store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
     tuning = tuning_from(config)
     bar = sys.stderr.isatty() and not as_json
-    report = _with_progress_bar(store, tuning, full) if bar else store.refresh(tuning, full=full)
+    report, sections = (
+        _with_progress_bar(store, tuning, full) if bar else store.refresh_sections(tuning, full)
+    )
     embedded: int | None = 0
     warnings = list(report.warnings)
     worker = semantic_for(config, store) if embed else None
     if worker is not None:  # the semantic channel: embedded now, so the next start has it at once
-        sections = store.saved_sections(tuning)
         embedded = _embed_with_bar(worker, sections) if bar else worker.embed_all(sections)
         if embedded is None:
             warnings.append("the embedding model failed: answers use BM25 alone until the next reindex")
@@ -94,7 +95,9 @@ def _embed_with_bar(worker: SemanticWorker, sections: Sequence[Section]) -> int 
         return worker.embed_all(sections, lambda done, total: bar.update(task, completed=done, total=total))
 
 
-def _with_progress_bar(store: IndexStore, tuning: Tuning, full: bool) -> BuildReport:
+def _with_progress_bar(
+    store: IndexStore, tuning: Tuning, full: bool
+) -> tuple[BuildReport, Sequence[Section]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -106,6 +109,6 @@ def _with_progress_bar(store: IndexStore, tuning: Tuning, full: bool) -> BuildRe
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("tokenizing", total=None)
-        return store.refresh(
-            tuning, full=full, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        return store.refresh_sections(
+            tuning, full, progress=lambda done, total: bar.update(task, completed=done, total=total)
         )

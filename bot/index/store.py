@@ -464,6 +464,12 @@ class IndexStore:
 
     def refresh(self, tuning: Tuning, full: bool = False, progress: Progress | None = None) -> BuildReport:
         """The reindex verb: bring the saved index up to date; no Kiwi at all when it already is."""
+        return self.refresh_sections(tuning, full, progress)[0]
+
+    def refresh_sections(
+        self, tuning: Tuning, full: bool = False, progress: Progress | None = None
+    ) -> tuple[BuildReport, Sequence[Section]]:
+        """refresh(), and the sections of the index now saved (what the semantic channel embeds)."""
         from bot.answers.engine import BuildReport
 
         started = time.perf_counter()
@@ -476,17 +482,13 @@ class IndexStore:
                 if current == scan.digests():
                     warnings = (*lexicon.warnings, *scan.warnings)
                     seconds = round(time.perf_counter() - started, 3)
-                    return BuildReport(len(saved.entries), len(saved.index.sections), 0, warnings, seconds)
+                    sections = saved.index.sections
+                    return BuildReport(len(saved.entries), len(sections), 0, warnings, seconds), sections
             analyzer = analyzer_for(lexicon)
             engine = self._assemble(
                 analyzer, tuning, saved, scan, started, stamp, progress, always_write=full
             )
-            return engine.report
-
-    def saved_sections(self, tuning: Tuning) -> Sequence[Section]:
-        """The sections of the saved index (no Kiwi): what the semantic channel embeds after a reindex."""
-        saved = self.read(self._lexicon(), tuning)
-        return saved.index.sections if saved.index is not None else []
+            return engine.report, engine.index.sections
 
     # -- building ----------------------------------------------------------------------------------
     def _lexicon(self) -> Lexicon:
