@@ -35,6 +35,7 @@ class HashModel:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.calls = 0
+        self.queries = 0
         self.fail_after = fail_after
 
     def _vec(self, text: str) -> np.ndarray:
@@ -50,6 +51,7 @@ class HashModel:
         return np.stack([self._vec(t) for t in texts])
 
     def query(self, text: str) -> np.ndarray:
+        self.queries += 1
         return self._vec(text)
 
 
@@ -128,6 +130,18 @@ def test_one_changed_file_is_embedded_inline(engine_and_store, analyzer):
     new = store.rebuild(Tuning(), engine, analyzer=analyzer)
     assert worker.attach(new)  # inside the reindex, before the swap
     assert model.calls == before + 1  # one batch: only the changed file's chunks
+
+
+def test_a_question_bm25_fully_covers_is_not_embedded(engine_and_store):
+    """The adaptive weight is 0 when BM25's best section holds every question word: the cosines would
+    change nothing, so the query is not embedded (most of a fused answer's time); otherwise it is."""
+    engine, store = engine_and_store
+    model = HashModel()
+    assert SemanticWorker(VectorCache(store.vectors_path), Embedder(model)).attach(engine)
+    sure = engine.ask("기차")
+    assert sure.answered and sure.confidence == 1.0 and model.queries == 0
+    engine.ask("기차 우주선")  # "우주선" is in no note: BM25 is unsure, the vectors weigh in
+    assert model.queries == 1
 
 
 def test_a_model_that_fails_mid_batch_leaves_bm25_answering(engine_and_store, caplog):

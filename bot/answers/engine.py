@@ -327,10 +327,13 @@ class Engine:
         if not tokens:
             return tokens, [], np.zeros(0), mended, None
         lexical = self.scores(question, tokens)
-        sem = self.semantic_scores(question)
         weight = self.tuning.semantic_weight
-        if sem is not None and self.tuning.semantic_adaptive and len(lexical):
+        if self.semantic is not None and self.tuning.semantic_adaptive and len(lexical):
             weight *= 1.0 - self._confidence(tokens, int(np.argmax(lexical)))
+        # Adaptive weight 0 (BM25's best holds every question word): the cosines would change nothing —
+        # not the order, not the decline (confidence 1 >= semantic_sure) — so the query is not embedded,
+        # which is most of a fused answer's time.
+        sem = self.semantic_scores(question) if weight > 0 else None
         scores = self.fused(lexical, sem, weight)
         top = max(1, top)
         # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
