@@ -68,6 +68,7 @@ class Question:
     expect: tuple[Expect, ...]  # empty: off-topic, must be declined
     kind: str
     folder: str = ""  # heldout.jsonl: "seed" or "corpora", the knowledge folder it is asked against
+    phrase: str = ""  # passages.jsonl: what the best result's passage must show (issue 16)
 
     @property
     def offtopic(self) -> bool:
@@ -85,7 +86,9 @@ def load_questions(name: str) -> list[Question]:
         try:
             obj = json.loads(line)
             exp = tuple(Expect(e["source"], e["title"], e.get("line")) for e in obj["expect"])
-            out.append(Question(obj["q"], exp, obj.get("kind", ""), obj.get("set", "")))
+            out.append(
+                Question(obj["q"], exp, obj.get("kind", ""), obj.get("set", ""), obj.get("phrase", ""))
+            )
         except (ValueError, KeyError, TypeError) as err:
             raise BotError(f"{path.name}:{no}: bad eval line ({err})") from None
     return out
