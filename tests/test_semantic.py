@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,33 @@ def test_a_question_bm25_fully_covers_is_not_embedded(engine_and_store):
     assert sure.answered and sure.confidence == 1.0 and model.queries == 0
     engine.ask("기차 우주선")  # "우주선" is in no note: BM25 is unsure, the vectors weigh in
     assert model.queries == 1
+
+
+def test_everyday_talk_on_a_large_folder_must_stand_out_in_meaning(tmp_path: Path, analyzer):
+    """On a folder of >= 200 sections, a question sharing only everyday words with its best section
+    ("소개": the notes use it no more than everyday language does) is declined unless that section
+    stands out among all sections' cosines; a word that is the notes' own needs no such check."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for k in range(240):  # made-up technical words: much more the notes' than everyday language's
+        note = f"# 크로노텍{k}\n\n크로노텍{k} 파라메트릭 구성.\n"
+        (folder / f"t{k:03d}.md").write_text(note, encoding="utf-8")
+    (folder / "intro.md").write_text("# 소개\n\n소개 글\n", encoding="utf-8")
+    engine = IndexStore(folder, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+    model = HashModel()
+    assert SemanticWorker(VectorCache(None), Embedder(model)).attach(engine, inline=1 << 20)
+    # Both questions are BM25's "소개" alone, fully held by intro.md (confidence 1).
+    talk = engine.ask("자기소개합니다")  # one unseen word to the stand-in model: no cosine stands out
+    assert not talk.answered and talk.confidence == 1.0
+    meant = engine.ask("소개")  # the section's own words: its cosine is an outlier
+    assert meant.answered and meant.results[0].section.source == "intro.md"
+    assert engine.ask("크로노텍7").answered  # the notes' own word: answered, and not embedded
+    before = model.queries
+    engine.ask("크로노텍8")
+    assert model.queries == before
+    off = replace(engine.tuning, everyday_keyness=None)
+    engine.tuning = off
+    assert engine.ask("자기소개합니다").answered  # the check is what declined it
 
 
 def test_a_model_that_fails_mid_batch_leaves_bm25_answering(engine_and_store, caplog):

@@ -82,7 +82,11 @@ def forum_rates(service: Any, sets: tuple[str, ...] = ("seed", "corpora", "heldo
 
     d = service.config.discord
     ins = off = ask_hits = post_hits = silent = 0
-    questions = [q for name in sets for q in load_questions(name)]
+    # An off-topic question counts only for the knowledge it was written against: the seed's off-topic
+    # questions ("HTTP랑 HTTPS 차이") are in-scope for the corpora, which these posts are asked against.
+    questions = [
+        q for name in sets for q in load_questions(name) if not q.offtopic or (q.folder or name) == "corpora"
+    ]
     for text, expect in [(q.q, q.expect) for q in questions] + [(t, ()) for t in CHIT_CHAT]:
         ex = Exchange("", text, tuple(expect), "", "")
         post = service.ask_unprompted(text, d.forum_min_confidence, d.forum_min_specific)

@@ -115,6 +115,9 @@ RUNS = (
     ("heldout corpora", "heldout", "corpora", "corpora"),
     ("heldout2 seed", "heldout2", "seed", "seed"),
     ("heldout2 corpora", "heldout2", "corpora", "corpora"),
+    # Written blind (a helper who saw neither the engine's answers nor the other sets), used for tuning.
+    ("passages_dev seed", "passages_dev", "seed", "seed"),
+    ("passages_dev corpora", "passages_dev", "corpora", "corpora"),
     # Written blind for issue 16 (the wanted phrase of each answer): also a third held-out retrieval set.
     ("passages seed", "passages", "seed", "seed"),
     ("passages corpora", "passages", "corpora", "corpora"),
