@@ -190,7 +190,7 @@ if mode == "tokenizing":
 
     store.tokenize_notes = tokenize
 else:  # writing: half of the new file is on disk when the kill comes
-    real_write = store._write_npz
+    real_write = store.write_npz
 
     def write(fh, payload, arrays):
         buf = io.BytesIO()
@@ -202,7 +202,7 @@ else:  # writing: half of the new file is on disk when the kill comes
         print("WRITING", flush=True)
         time.sleep(120)
 
-    store._write_npz = write
+    store.write_npz = write
 
 from bot.cli.main import main
 sys.exit(main(["--config", sys.argv[1], "reindex", "--full", "--json"]))

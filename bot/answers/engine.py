@@ -19,7 +19,7 @@ from bot.errors import QuestionError
 from bot.index.bm25 import BM25Params
 from bot.index.build import SearchIndex, Weights
 from bot.index.grams import hangul_bigrams
-from bot.index.store import NoteEntry, SectionList
+from bot.index.notefiles import NoteEntry, SectionList
 from bot.index.vectors import SemanticIndex
 from bot.notes.install import InstallSnippet, choose_snippets, lookup
 from bot.notes.section import Section
