@@ -29,9 +29,9 @@ from test_store_support import (  # noqa: F401 (shared: an autouse fixture)
 
 from bot.answers.engine import Engine
 from bot.answers.service import tuning_from
+from bot.answers.store import EngineStore as IndexStore
 from bot.cli import main as cli_main
 from bot.index import store as store_mod
-from bot.index.store import IndexStore
 from bot.tokens.lexicon import load_lexicon
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)

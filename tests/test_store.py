@@ -16,13 +16,14 @@ import pytest
 from test_store_support import FIVE_TOPICS, shared, write_notes  # noqa: F401 (fixture)
 
 from bot.answers.engine import Engine, Tuning
+from bot.answers.store import EngineStore as IndexStore
+from bot.answers.store import build_engine
 from bot.errors import KnowledgeError
 from bot.index import fileformat, keys
 from bot.index import scan as scan_mod
 from bot.index import store as store_mod
 from bot.index.bm25 import BM25Params
 from bot.index.notefiles import RACY_NS
-from bot.index.store import IndexStore
 from bot.tokens.lexicon import load_lexicon
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
@@ -360,7 +361,7 @@ def test_unwritable_cache_is_a_warning_not_an_error(folder, tmp_path, analyzer, 
 
 
 def test_no_cache_dir_means_memory_only(folder, analyzer):
-    engine = Engine.build(folder, analyzer=analyzer)
+    engine = build_engine(folder, analyzer=analyzer)
     assert engine.report.files == 5 and IndexStore(folder, None).path is None
 
 

@@ -6,7 +6,6 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from bot.index.bm25 import BM25Params
 from bot.index.build import SearchIndex, Weights
 from bot.index.grams import hangul_bigrams
 from bot.index.notefiles import NoteEntry, SectionList
+from bot.index.types import BuildReport, BuiltIndex
 from bot.index.vectors import SemanticIndex
 from bot.notes.install import InstallSnippet, choose_snippets, lookup
 from bot.notes.section import Section
@@ -62,15 +62,6 @@ class Tuning:
     min_keyness: float | None = 0.0  # 0.5 cost false declines on the dev set; 0 kept corpora chit-chat out
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    files: int
-    sections: int
-    retokenized: int  # files parsed and tokenized in this build (the rest came from the cache)
-    warnings: tuple[str, ...]
-    seconds: float
-
-
 SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
 
@@ -107,16 +98,11 @@ class Engine:
         self.semantic: SemanticIndex | None = None  # set by answers/semantic.py once vectors are ready
         self._titles: TitleList | None = None
 
-    # -- building ----------------------------------------------------------------------------------
+    # -- building (answers/store.py: from the index store; build_engine: in memory) -----------------
     @classmethod
-    def build(cls, folder: Path, tuning: Tuning | None = None, analyzer: Analyzer | None = None) -> Engine:
-        """A fresh in-memory build with no cache (evaluation, tests). The bot uses IndexStore."""
-        from bot.index.store import IndexStore
-
-        store = IndexStore(folder, None)
-        if analyzer is None:
-            return store.load_or_build(tuning or Tuning())
-        return store.rebuild(tuning or Tuning(), None, analyzer=analyzer)
+    def of(cls, built: BuiltIndex, tuning: Tuning) -> Engine:
+        """An engine over what the index store handed back (built for this tuning's index settings)."""
+        return cls(built.index, built.analyzer, tuning, built.report, built.entries)
 
     @classmethod
     def from_index(

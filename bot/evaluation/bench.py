@@ -679,7 +679,7 @@ def bench_folder(
     log: Callable[[str], None],
 ) -> None:
     from bot.answers.service import AnswerService, settle_memory, tuning_from
-    from bot.index.store import IndexStore
+    from bot.answers.store import EngineStore
     from bot.tokens.analyzer import Analyzer
     from bot.tokens.lexicon import load_lexicon
 
@@ -693,7 +693,7 @@ def bench_folder(
     analyzer.warm_up()
     res.startup_s = time.perf_counter() - t
 
-    store = IndexStore(folder, cfg.cache_dir)
+    store = EngineStore(folder, cfg.cache_dir)
     res.load.append(os.getloadavg()[0])
 
     def full(an: Analyzer) -> tuple[Any, float, dict[str, float]]:
@@ -822,13 +822,13 @@ def bench_semantic(
     """The fused engine beside the BM25 rows: full embedding, query latency, one-file reindex, memory."""
     from bot.answers.semantic import SemanticWorker
     from bot.answers.service import AnswerService, tuning_from
-    from bot.index.store import IndexStore
+    from bot.answers.store import EngineStore
     from bot.index.vectors import Chunks
 
     if res.sections > SEMANTIC_MAX_SECTIONS:
         res.sem_note = f"not measured above {SEMANTIC_MAX_SECTIONS:,} sections (hours of embedding)"
         return
-    store = IndexStore(folder, work / "cache-semantic")
+    store = EngineStore(folder, work / "cache-semantic")
     engine = store.load_or_build(tuning_from(cfg))
     worker = SemanticWorker.create("on", store.vectors_path)
     if worker is None:

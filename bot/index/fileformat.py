@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -27,10 +27,7 @@ from bot.index.bm25 import BM25Params, SparseBM25
 from bot.index.build import SearchIndex, Tables, Weights
 from bot.index.keys import built_from, tuning_key
 from bot.index.notefiles import NoteEntry, NoteRecord, SectionList, bounds
-from bot.index.types import Saved
-
-if TYPE_CHECKING:
-    from bot.answers.engine import Engine, Tuning
+from bot.index.types import IndexData, IndexTuning, Saved
 
 FORMAT = 6
 # Everything but the metadata is a flat numpy array: no pickle, no per-token JSON, read back with
@@ -122,14 +119,14 @@ def checksum(payload: bytes, crcs: dict[str, int]) -> str:
     return h.hexdigest()
 
 
-def encode(engine: Engine, folder: Path) -> tuple[bytes, dict[str, np.ndarray | list[np.ndarray]]]:
-    idx, entries = engine.index, list(engine.entries.values())
+def encode(data: IndexData, folder: Path) -> tuple[bytes, dict[str, np.ndarray | list[np.ndarray]]]:
+    idx, entries = data.index, list(data.entries.values())
     records = [e.record for e in entries]
     meta = {
         "format": FORMAT,
         "folder": str(folder),
-        "built_from": built_from(engine.analyzer.lexicon),
-        "tuning": tuning_key(engine.tuning),
+        "built_from": built_from(data.analyzer.lexicon),
+        "tuning": tuning_key(data.tuning),
         "weights": asdict(idx.weights),
         "sections": len(idx.sections),
         "views": {
@@ -190,7 +187,7 @@ def _offsets(arrays: dict[str, np.ndarray], name: str, n: int, total: int) -> np
     return a
 
 
-def decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: Tuning) -> Saved:
+def decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: IndexTuning) -> Saved:
     files = [(str(src), str(dg), tuple(int(x) for x in st), int(k)) for src, dg, st, k in meta["files"]]
     n = int(meta["sections"])
     starts = bounds([k for *_, k in files]).tolist()  # each file's first section

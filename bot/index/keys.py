@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.tokens.lexicon import Lexicon
 
 if TYPE_CHECKING:
-    from bot.answers.engine import Tuning
+    from bot.index.types import IndexTuning
 
 # The code that decides what lands in the index: a change to any of it makes a saved index stale.
 PIPELINE_MODULES = (
@@ -44,7 +44,8 @@ PIPELINE_MODULES = (
 )
 
 
-def tuning_key(tuning: Tuning) -> str:
+def tuning_key(tuning: IndexTuning) -> str:
+    """The ranking settings an index was counted with (a change recounts it from the saved tokens)."""
     return json.dumps({"weights": asdict(tuning.weights), "bm25": asdict(tuning.bm25)}, sort_keys=True)
 
 

@@ -47,7 +47,7 @@ from bot.index.locks import FileLock, read_stamp, write_stamp
 from bot.index.notefiles import NoteEntry, SectionList
 from bot.index.scan import Found, Scan, scan_notes
 from bot.index.splice import file_counts, moved_entry, new_entry, same_sections, splice_index
-from bot.index.types import Saved
+from bot.index.types import BuildReport, BuiltIndex, IndexData, IndexTuning, Saved
 from bot.notes.files import missing_folder_message
 from bot.notes.markdown import normalize_note, parse_sections
 from bot.notes.section import Section
@@ -55,7 +55,6 @@ from bot.tokens.lexicon import Lexicon, load_lexicon
 from bot.tokens.sections import tokenize_notes
 
 if TYPE_CHECKING:
-    from bot.answers.engine import BuildReport, Engine, Tuning
     from bot.tokens.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
@@ -97,9 +96,9 @@ class IndexStore:
             yield time.time_ns()
 
     # -- public ------------------------------------------------------------------------------------
-    def load_or_build(
-        self, tuning: Tuning, progress: Progress | None = None, analyzer: Analyzer | None = None
-    ) -> Engine:
+    def load_index(
+        self, tuning: IndexTuning, progress: Progress | None = None, analyzer: Analyzer | None = None
+    ) -> BuiltIndex:
         """Start-up: the persisted index where it is still right, else (partly) rebuilt and saved."""
         started = time.perf_counter()
         with self._building() as stamp:
@@ -109,19 +108,20 @@ class IndexStore:
             analyzer = self._analyzer(lexicon, analyzer)
             return self._assemble(analyzer, tuning, saved, scan, started, stamp, progress)
 
-    def rebuild(
+    def rebuild_index(
         self,
-        tuning: Tuning,
-        old: Engine | None,
+        tuning: IndexTuning,
+        old: IndexData | None,
         full: bool = False,
         progress: Progress | None = None,
         analyzer: Analyzer | None = None,
         save_in_background: bool = False,
-    ) -> Engine:
-        """Reindex: reuse what the running engine has for unchanged files (all of it unless full).
+    ) -> BuiltIndex:
+        """Reindex: reuse what the index in hand (the running engine's) has for unchanged files (all of it
+        unless full).
 
         Always saves the result (a reindex also repairs a deleted or damaged cache file); with
-        save_in_background the engine is returned first and the file follows (wait_saved()): the bot
+        save_in_background the index is returned first and the file follows (wait_saved()): the bot
         answers from the new index while it is written, as the saved file only serves the next start.
         """
         started = time.perf_counter()
@@ -145,16 +145,16 @@ class IndexStore:
                 always_write=True, background=save_in_background,
             )  # fmt: skip
 
-    def refresh(self, tuning: Tuning, full: bool = False, progress: Progress | None = None) -> BuildReport:
+    def refresh(
+        self, tuning: IndexTuning, full: bool = False, progress: Progress | None = None
+    ) -> BuildReport:
         """The reindex verb: bring the saved index up to date; no Kiwi at all when it already is."""
         return self.refresh_sections(tuning, full, progress)[0]
 
     def refresh_sections(
-        self, tuning: Tuning, full: bool = False, progress: Progress | None = None
+        self, tuning: IndexTuning, full: bool = False, progress: Progress | None = None
     ) -> tuple[BuildReport, Sequence[Section]]:
         """refresh(), and the sections of the index now saved (what the semantic channel embeds)."""
-        from bot.answers.engine import BuildReport
-
         started = time.perf_counter()
         with self._building() as stamp:
             lexicon = self._lexicon()
@@ -168,10 +168,8 @@ class IndexStore:
                     sections = saved.index.sections
                     return BuildReport(len(saved.entries), len(sections), 0, warnings, seconds), sections
             analyzer = analyzer_for(lexicon)
-            engine = self._assemble(
-                analyzer, tuning, saved, scan, started, stamp, progress, always_write=full
-            )
-            return engine.report, engine.index.sections
+            built = self._assemble(analyzer, tuning, saved, scan, started, stamp, progress, always_write=full)
+            return built.report, built.index.sections
 
     # -- building ----------------------------------------------------------------------------------
     def _lexicon(self) -> Lexicon:
@@ -200,7 +198,7 @@ class IndexStore:
     def _assemble(
         self,
         analyzer: Analyzer,
-        tuning: Tuning,
+        tuning: IndexTuning,
         saved: Saved,
         scan: Scan,
         started: float,
@@ -208,9 +206,7 @@ class IndexStore:
         progress: Progress | None,
         always_write: bool = False,
         background: bool = False,
-    ) -> Engine:
-        from bot.answers.engine import Engine
-
+    ) -> BuiltIndex:
         warnings = [*analyzer.lexicon.warnings, *scan.warnings]
         cached = saved.entries
         tables = saved.tables or Tables.new()
@@ -275,13 +271,13 @@ class IndexStore:
                 index = SearchIndex.assemble(sections, counts, tables, weights, tuning.bm25)
             for e in entries.values():
                 e.bags = None  # the index holds them now (at 100k sections, ~100 MB not kept twice)
-        engine = Engine.from_index(
-            index, analyzer, tuning, entries, warnings, started, retokenized=retokenized
-        )
-        if (always_write or not unchanged) and not self._save(engine, background, stamp):
+        seconds = round(time.perf_counter() - started, 3)
+        report = BuildReport(len(entries), len(index.sections), retokenized, tuple(warnings), seconds)
+        built = BuiltIndex(index, analyzer, tuning, entries, report)
+        if (always_write or not unchanged) and not self._save(built, background, stamp):
             # Said in the report, so `reindex --strict` fails: every start would pay a full rebuild.
-            engine.report = replace(engine.report, warnings=(*engine.report.warnings, str(self.save_error)))
-        return engine
+            built.report = replace(report, warnings=(*report.warnings, str(self.save_error)))
+        return built
 
     # -- persistence -------------------------------------------------------------------------------
     def _number(self) -> int:
@@ -290,13 +286,13 @@ class IndexStore:
             self._scheduled += 1
             return self._scheduled
 
-    def _save(self, engine: Engine, background: bool, stamp: int) -> bool:
+    def _save(self, data: IndexData, background: bool, stamp: int) -> bool:
         """Save now (False if it failed), or start saving in the background (True; failures logged)."""
         generation = self._number()
         if not background:
-            return self._write(engine, generation, stamp) or self.path is None
+            return self._write(data, generation, stamp) or self.path is None
         saver = threading.Thread(
-            target=self._write, args=(engine, generation, stamp), name="index-save", daemon=True
+            target=self._write, args=(data, generation, stamp), name="index-save", daemon=True
         )  # daemon: a bot stopped mid-save keeps the old file, and the next start catches up
         self._saver = saver
         saver.start()
@@ -310,11 +306,11 @@ class IndexStore:
             saver.join(timeout)
         return saver is None or not saver.is_alive()
 
-    def write(self, engine: Engine) -> bool:
+    def write(self, data: IndexData) -> bool:
         """Save beside the old file, then swap with one rename. False (and a log line) if it cannot."""
-        return self._write(engine, self._number(), time.time_ns())
+        return self._write(data, self._number(), time.time_ns())
 
-    def _write(self, engine: Engine, generation: int, stamp: int) -> bool:
+    def _write(self, data: IndexData, generation: int, stamp: int) -> bool:
         with self._save_lock:  # held while writing: saves never interleave
             if generation < self._written:
                 return True  # a newer index is already on disk
@@ -322,16 +318,16 @@ class IndexStore:
                 if locked and read_stamp(self._stamp_path) > stamp:
                     log.info("a newer build of %s was saved meanwhile; not overwriting it", self.folder)
                     return True
-                done = self._write_now(engine)
+                done = self._write_now(data)
                 if done and locked:
                     write_stamp(self._stamp_path, stamp)
             self._written = max(self._written, generation)
             return done
 
-    def _write_now(self, engine: Engine) -> bool:
+    def _write_now(self, data: IndexData) -> bool:
         if self.path is None:
             return False
-        payload, arrays = encode(engine, self.folder)
+        payload, arrays = encode(data, self.folder)
         try:
             write_atomically(self.path, lambda fh: write_npz(fh, payload, arrays))
             return True
@@ -345,7 +341,7 @@ class IndexStore:
                 log.warning("%s", self.save_error)
             return False
 
-    def read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
+    def read(self, lexicon: Lexicon, tuning: IndexTuning) -> Saved:
         """What the persisted file holds; nothing when it is missing, corrupt or foreign.
 
         Entries come back when the tokens are still good; the index only when the ranking settings match
@@ -363,7 +359,7 @@ class IndexStore:
             log.warning("index cache %s unusable (%s: %s); rebuilding", self.path, type(err).__name__, err)
             return Saved({}, None, None)
 
-    def _read(self, lexicon: Lexicon, tuning: Tuning) -> Saved:
+    def _read(self, lexicon: Lexicon, tuning: IndexTuning) -> Saved:
         assert self.path is not None
         arrays, crcs = read_npz(self.path)
         payload = arrays.pop("meta").tobytes()
