@@ -16,15 +16,15 @@ import math
 import struct
 import zipfile
 import zlib
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bot.index.bags import Terms
-from bot.index.bm25 import BM25Params, SparseBM25
-from bot.index.build import SearchIndex, Tables, Weights
+from bot.index.arrays import ints, offsets
+from bot.index.build import CHANNELS, SearchIndex, Tables
+from bot.index.channels import Weights
 from bot.index.keys import built_from, tuning_key
 from bot.index.notefiles import NoteEntry, NoteRecord, SectionList, bounds
 from bot.index.types import IndexData, IndexTuning, Saved
@@ -32,7 +32,7 @@ from bot.index.types import IndexData, IndexTuning, Saved
 FORMAT = 6
 # Everything but the metadata is a flat numpy array: no pickle, no per-token JSON, read back with
 # a few slices. Texts are stored once per note (a section's text is a span of its note's).
-_VIEW_ARRAYS = ("terms", "indptr", "docs", "tf", "lengths", "idf", "seen", "seen_bounds")
+_SEEN_ARRAYS = ("seen", "seen_bounds")  # per channel, beside its own: each file's terms, first seen
 _TEXTS = ("note", "bodies", "titles")  # UTF-8, one stretch per file (`<name>_bounds`: byte offsets)
 _PER_SECTION = ("lines", "levels", "spans", "body_sizes", "path_lens")  # NoteRecord's order
 ARRAY_NAMES = {
@@ -44,7 +44,7 @@ ARRAY_NAMES = {
     "title_sizes",
     "tok_ids",
     "tok_bounds",
-    *(f"{v}_{k}" for v in ("morph", "grams") for k in _VIEW_ARRAYS),
+    *(f"{ch.name}_{k}" for ch in CHANNELS for k in (*ch.array_names, *_SEEN_ARRAYS)),
 }
 
 
@@ -122,6 +122,7 @@ def checksum(payload: bytes, crcs: dict[str, int]) -> str:
 def encode(data: IndexData, folder: Path) -> tuple[bytes, dict[str, np.ndarray | list[np.ndarray]]]:
     idx, entries = data.index, list(data.entries.values())
     records = [e.record for e in entries]
+    channels = [(ch.name, *ch.save(view)) for ch, view in zip(CHANNELS, idx.views, strict=True)]
     meta = {
         "format": FORMAT,
         "folder": str(folder),
@@ -129,10 +130,7 @@ def encode(data: IndexData, folder: Path) -> tuple[bytes, dict[str, np.ndarray |
         "tuning": tuning_key(data.tuning),
         "weights": asdict(idx.weights),
         "sections": len(idx.sections),
-        "views": {
-            name: {"terms": len(bm.indptr) - 1, "variant": bm.params.variant}
-            for name, bm in (("morph", idx.bm25), ("grams", idx.grams))
-        },
+        "views": {name: own_meta for name, own_meta, _ in channels},
         "files": [[e.source, e.digest, list(e.stamp), e.n_sections] for e in entries],
     }
     tok_offsets = np.cumsum([0, *(e.token_bounds[-1] for e in entries)])
@@ -148,43 +146,10 @@ def encode(data: IndexData, folder: Path) -> tuple[bytes, dict[str, np.ndarray |
             + [tok_offsets[-1:]]
         ).astype(np.int64),
     }
-    for v, (name, bm) in enumerate((("morph", idx.bm25), ("grams", idx.grams))):
-        seen = [e.seen[v] for e in entries]
-        arrays |= {
-            f"{name}_terms": bm.terms.to_array(len(bm.indptr) - 1),
-            f"{name}_indptr": bm.indptr,
-            f"{name}_docs": bm.docs,
-            f"{name}_tf": _narrow(bm.tf),
-            f"{name}_lengths": bm.lengths,
-            f"{name}_idf": bm.idf,
-            f"{name}_seen": seen,
-            f"{name}_seen_bounds": bounds([len(x) for x in seen]),
-        }
+    for k, (name, _, own) in enumerate(channels):
+        seen = [e.seen[k] for e in entries]
+        arrays |= {**own, f"{name}_seen": seen, f"{name}_seen_bounds": bounds([len(x) for x in seen])}
     return json.dumps(meta, ensure_ascii=False).encode(), arrays
-
-
-def _narrow(counts: np.ndarray) -> np.ndarray:
-    """Counts in the smallest unsigned type that holds them (most are below 256): less to write and read."""
-    top = int(counts.max()) if len(counts) else 0
-    for dtype in (np.uint8, np.uint16, np.uint32):
-        if top <= np.iinfo(dtype).max:
-            return counts.astype(dtype, copy=False)
-    return counts
-
-
-def _ints(arrays: dict[str, np.ndarray], name: str, n: int | None = None) -> np.ndarray:
-    a = arrays[name]
-    if a.ndim != 1 or a.dtype.kind not in "iu" or (n is not None and len(a) != n):
-        raise ValueError(f"{name}: wrong type or length")
-    return a
-
-
-def _offsets(arrays: dict[str, np.ndarray], name: str, n: int, total: int) -> np.ndarray:
-    """Monotonic offsets, n + 1 of them, from 0 to total."""
-    a = _ints(arrays, name, n + 1)
-    if len(a) and (a[0] != 0 or a[-1] != total or (np.diff(a) < 0).any()):
-        raise ValueError(f"{name}: offsets out of order or range")
-    return a
 
 
 def decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: IndexTuning) -> Saved:
@@ -194,28 +159,29 @@ def decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: IndexTun
     if starts[-1] != n or any(k < 0 for *_, k in files):
         raise ValueError("section count disagrees")
     texts = {
-        k: (arrays[k], _offsets(arrays, f"{k}_bounds", len(files), len(arrays[k])).tolist()) for k in _TEXTS
+        k: (arrays[k], offsets(arrays, f"{k}_bounds", len(files), len(arrays[k])).tolist()) for k in _TEXTS
     }
     per_section = {k: arrays[k] for k in _PER_SECTION}
     for k, a in per_section.items():
         if a.dtype.kind not in "iu" or len(a) != n or (k == "spans") != (a.ndim == 2):
             raise ValueError(f"{k}: wrong type or length")
-    path_lens, title_sizes = per_section["path_lens"], _ints(arrays, "title_sizes")
+    path_lens, title_sizes = per_section["path_lens"], ints(arrays, "title_sizes")
     item_starts = bounds(path_lens).tolist()
     if item_starts[-1] != len(title_sizes) or (path_lens < 0).any() or (title_sizes < 0).any():
         raise ValueError("heading paths disagree")
-    tok_ids = _ints(arrays, "tok_ids")
-    tb = _offsets(arrays, "tok_bounds", 4 * n, len(tok_ids))
+    tok_ids = ints(arrays, "tok_ids")
+    tb = offsets(arrays, "tok_bounds", 4 * n, len(tok_ids))
     weights = Weights(**meta["weights"])
-    tables = Tables(*(Terms.from_array(arrays[f"{v}_terms"], int(meta["views"][v]["terms"])) for v in VIEWS))
+    views = tuple(ch.load(meta["views"][ch.name], arrays, n, tuning.bm25) for ch in CHANNELS)
+    tables = Tables(tuple(v.terms for v in views))
     if len(tok_ids) and (tok_ids.min() < 0 or tok_ids.max() >= len(tables.morph)):
         raise ValueError("token ids out of range")
     seen = []
-    for v, terms in zip(VIEWS, (tables.morph, tables.grams), strict=True):
-        ids = _ints(arrays, f"{v}_seen")
+    for v, terms in zip((ch.name for ch in CHANNELS), tables.terms, strict=True):
+        ids = ints(arrays, f"{v}_seen")
         if len(ids) and (ids.min() < 0 or ids.max() >= len(terms)):
             raise ValueError(f"{v}: term ids out of range")
-        sb = _offsets(arrays, f"{v}_seen_bounds", len(files), len(ids)).tolist()
+        sb = offsets(arrays, f"{v}_seen_bounds", len(files), len(ids)).tolist()
         seen.append([ids[sb[i] : sb[i + 1]] for i in range(len(files))])
 
     entries: dict[str, NoteEntry] = {}
@@ -238,32 +204,10 @@ def decode(meta: dict[str, Any], arrays: dict[str, np.ndarray], tuning: IndexTun
             tok_ids[edges[0] : edges[-1]],
             edges - edges[0],
             weights,
-            (seen[0][f], seen[1][f]),
+            tuple(s[f] for s in seen),
         )
     sections = SectionList(list(entries.values()))
-    views = [
-        _view(v, arrays, replace(tuning.bm25, variant=meta["views"][v]["variant"]), terms, n)
-        for v, terms in zip(VIEWS, (tables.morph, tables.grams), strict=True)
-    ]
-    index = SearchIndex(sections, views[0], views[1], weights)
+    index = SearchIndex(sections, views, weights)
     if meta.get("tuning") != tuning_key(tuning):
         return Saved(entries, tables, None, index)  # tokens and counts still good; the ranking differs
     return Saved(entries, tables, index, index)
-
-
-VIEWS = ("morph", "grams")
-
-
-def _view(v: str, arrays: dict[str, np.ndarray], params: BM25Params, terms: Terms, n_docs: int) -> SparseBM25:
-    if params.variant not in ("okapi", "plus", "l"):
-        raise ValueError(f"{v}: unknown BM25 variant {params.variant!r}")
-    docs, tf = _ints(arrays, f"{v}_docs"), _ints(arrays, f"{v}_tf")
-    indptr = _offsets(arrays, f"{v}_indptr", len(terms), len(docs))
-    lengths, idf = _ints(arrays, f"{v}_lengths", n_docs), arrays[f"{v}_idf"]
-    if len(tf) != len(docs) or idf.dtype.kind != "f" or idf.shape != (len(terms),):
-        raise ValueError(f"{v}: postings and terms disagree")
-    if len(docs) and (docs.min() < 0 or docs.max() >= n_docs or tf.min() < 1):
-        raise ValueError(f"{v}: postings out of range")
-    if not np.isfinite(idf).all():
-        raise ValueError(f"{v}: non-finite IDF")
-    return SparseBM25.from_arrays(params, terms, indptr.astype(np.int64, copy=False), docs, tf, lengths, idf)

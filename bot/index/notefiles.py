@@ -17,7 +17,8 @@ from typing import Any, overload
 import numpy as np
 
 from bot.index.bags import Bags, Terms
-from bot.index.build import Counts, SectionTokens, Weights
+from bot.index.build import Counts
+from bot.index.channels import SectionTokens, Weights
 from bot.notes.install import InstallSnippet, section_snippets
 from bot.notes.section import Section
 
@@ -42,8 +43,8 @@ class NoteEntry:
         token_ids: np.ndarray,  # int32, every section's title, path, body and file-name tokens in a row
         token_bounds: np.ndarray,  # int64, 4 * sections + 1 offsets into token_ids
         weights: Weights,  # what seen and bags were counted with
-        seen: tuple[np.ndarray, np.ndarray],  # both views' terms in first-occurrence order
-        bags: tuple[Bags, Bags] | None = None,
+        seen: tuple[np.ndarray, ...],  # per channel (build.CHANNELS): its terms in first-occurrence order
+        bags: tuple[Bags, ...] | None = None,  # per channel: the file's rows
         sections: tuple[Section, ...] | None = None,
     ) -> None:
         self.source, self.digest, self.stamp = source, digest, stamp
@@ -89,7 +90,7 @@ class NoteEntry:
 
     def counts(self) -> Counts:
         assert self.bags is not None
-        return Counts(self.bags[0], self.bags[1], self.seen[0], self.seen[1])
+        return Counts(self.bags, self.seen)
 
     def trusted(self, size: int, mtime_ns: int) -> bool:
         """Same size and mtime as when hashed, and not modified around that moment (git's "racy" rule)."""

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.index.bm25 import BM25Params
-from bot.index.build import Counts, SearchIndex, SectionTokens, Tables, Weights, count_file
+from bot.index.build import Counts, SearchIndex, Tables, count_file
+from bot.index.channels import SectionTokens, Weights
 from bot.index.notefiles import NoteEntry, NoteRecord, bounds
 from bot.index.scan import Found
 from bot.index.types import Saved
@@ -41,7 +42,7 @@ def new_entry(
     edges = bounds([len(part) for part in ids])
     c = count_file(sections, tokens, weights, tables)
     record = NoteRecord.of(note, sections)
-    seen, bags = (c.morph_seen, c.grams_seen), (c.morph, c.grams)
+    seen, bags = c.seen, c.rows
     return NoteEntry(
         found.source, found.digest, found.stamp, record, flat, edges, weights, seen, bags, sections
     )
@@ -51,7 +52,7 @@ def file_counts(e: NoteEntry, tables: Tables, weights: Weights) -> Counts:
     """A file's counted rows for these weights: those in hand, else counted from its tokens (no Kiwi)."""
     if e.bags is None or e.weights != weights:
         c = count_file(e.sections, e.tokens(tables.morph), weights, tables)
-        e.weights, e.seen, e.bags = weights, (c.morph_seen, c.grams_seen), (c.morph, c.grams)
+        e.weights, e.seen, e.bags = weights, c.seen, c.rows
     return e.counts()
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bot.index.bm25 import BM25Params
-from bot.index.build import SearchIndex, Tables, Weights
+from bot.index.build import SearchIndex, Tables
+from bot.index.channels import Weights
 from bot.index.notefiles import NoteEntry
 
 if TYPE_CHECKING:
