@@ -18,8 +18,10 @@ dictionary, reading the cache) needs no Kiwi: `refresh()` (the reindex verb) bui
 something has to be tokenized.
 
 The pipeline, one module per step: scan.py (the notes on disk, hashed), notefiles.py (what one file
-contributes), splice.py (changed files counted and put into the index in hand), fileformat.py (the
-file), keys.py (what makes a saved index stale); this module runs them in order, under the locks.
+contributes), build.py and channels.py (each channel's rows and view), splice.py (changed files counted
+and put into the index in hand), fileformat.py (the file), keys.py (what makes a saved index stale);
+this module runs them in order, under the locks, and hands back a BuiltIndex (types.py), never an
+engine: answers/store.py makes engines of it.
 """
 
 from __future__ import annotations
