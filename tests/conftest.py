@@ -69,12 +69,12 @@ def analyzer():
 @pytest.fixture(scope="session")
 def build_engine(analyzer) -> Callable[..., object]:
     """build_engine(folder, tuning=None) -> Engine, in memory (no cache), re-using the shared analyzer."""
-    from bot.answers.engine import Engine
+    from bot.answers.store import build_engine as build_in_memory
 
     def build(folder: Path, tuning=None):
         # A folder whose dictionary differs (or was edited since the session began) gets its own Kiwi:
         # correct, only slower.
-        return Engine.build(Path(folder), tuning, analyzer=analyzer)
+        return build_in_memory(Path(folder), tuning, analyzer=analyzer)
 
     return build
 

@@ -129,7 +129,7 @@ def test_stage_timers_find_the_store_stages_and_count_each_second_once(
     import time
 
     from bot.answers.engine import Tuning
-    from bot.index.store import IndexStore
+    from bot.answers.store import EngineStore as IndexStore
 
     notes = {f"n{i}.md": f"# 도커 {i}\n## 설치\n우분투에 도커를 설치한다 {i}.\n" * 20 for i in range(8)}
     folder = make_knowledge(tmp_path / "notes", notes, seed=True)

@@ -20,10 +20,10 @@ import pytest
 from rich.console import Console
 
 from bot.answers.service import AnswerService
+from bot.answers.store import EngineStore as IndexStore
 from bot.cli import chat, commands
 from bot.cli import main as cli_main
 from bot.config import parse_config
-from bot.index.store import IndexStore
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"

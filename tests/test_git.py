@@ -16,9 +16,9 @@ from test_store_support import FIVE_TOPICS, note, shared, with_dictionary  # noq
 
 from bot.answers.pull import pull_and_reindex
 from bot.answers.service import AnswerService, tuning_from
+from bot.answers.store import EngineStore as IndexStore
 from bot.cli import main as cli_main
 from bot.config import parse_config
-from bot.index.store import IndexStore
 from bot.notes.git import GitError, pull, redact
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")

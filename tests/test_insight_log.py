@@ -194,8 +194,8 @@ def test_an_unwritable_place_never_fails_an_answer(tmp_path: Path) -> None:
 
 def test_the_service_hook(seed_engine, tmp_path: Path) -> None:
     from bot.answers.service import AnswerService
+    from bot.answers.store import EngineStore as IndexStore
     from bot.config import parse_config
-    from bot.index.store import IndexStore
 
     config = parse_config({"knowledge": {"dir": str(tmp_path), "cache_dir": str(tmp_path / "c")}}, tmp_path)
     service = AnswerService(seed_engine, config, IndexStore(tmp_path, None))
@@ -219,8 +219,8 @@ def test_the_service_hook(seed_engine, tmp_path: Path) -> None:
 def test_every_service_path_reaches_the_hook(seed_engine, tmp_path: Path) -> None:
     """A thread follow-up and a forum post's title are questions too: logged like /ask's."""
     from bot.answers.service import AnswerService
+    from bot.answers.store import EngineStore as IndexStore
     from bot.config import parse_config
-    from bot.index.store import IndexStore
 
     config = parse_config({"knowledge": {"dir": str(tmp_path), "cache_dir": str(tmp_path / "c")}}, tmp_path)
     service = AnswerService(seed_engine, config, IndexStore(tmp_path, None))

@@ -29,9 +29,9 @@ from test_store_support import (  # noqa: F401 (shared: an autouse fixture)
 
 from bot.answers.engine import Engine
 from bot.answers.service import tuning_from
+from bot.answers.store import EngineStore as IndexStore
 from bot.cli import main as cli_main
 from bot.index import store as store_mod
-from bot.index.store import IndexStore
 from bot.tokens.lexicon import load_lexicon
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
@@ -190,7 +190,7 @@ if mode == "tokenizing":
 
     store.tokenize_notes = tokenize
 else:  # writing: half of the new file is on disk when the kill comes
-    real_write = store._write_npz
+    real_write = store.write_npz
 
     def write(fh, payload, arrays):
         buf = io.BytesIO()
@@ -202,7 +202,7 @@ else:  # writing: half of the new file is on disk when the kill comes
         print("WRITING", flush=True)
         time.sleep(120)
 
-    store._write_npz = write
+    store.write_npz = write
 
 from bot.cli.main import main
 sys.exit(main(["--config", sys.argv[1], "reindex", "--full", "--json"]))

@@ -15,8 +15,9 @@ import pytest
 from test_store_support import ROOT, shared, with_dictionary, write_config, write_notes  # noqa: F401
 
 from bot.answers.engine import Tuning
+from bot.answers.store import EngineStore as IndexStore
 from bot.index import store as store_mod
-from bot.index.store import IndexStore, scan_notes
+from bot.index.scan import scan_notes
 from bot.notes.files import walk_notes
 from bot.tokens.spelling import Speller
 

@@ -15,7 +15,7 @@ from test_store_support import shared, write_notes  # noqa: F401 (fixture)
 
 from bot.answers.engine import Tuning
 from bot.answers.semantic import SemanticWorker
-from bot.index.store import IndexStore
+from bot.answers.store import EngineStore as IndexStore
 from bot.index.vectors import (
     CHUNK_CHARS,
     DIM,

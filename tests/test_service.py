@@ -13,10 +13,10 @@ import pytest
 from test_store_support import FIVE_TOPICS, make_config, shared, write_notes  # noqa: F401 (fixture)
 
 from bot.answers import watch
-from bot.answers.engine import Engine
 from bot.answers.service import AnswerService, ReindexReport, tuning_from
+from bot.answers.store import EngineStore as IndexStore
+from bot.answers.store import build_engine
 from bot.answers.types import Answer
-from bot.index.store import IndexStore
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
 
@@ -285,7 +285,7 @@ def test_snapshot_sees_notes_and_dictionary_files_only(tmp_path):
 
 def test_engine_build_is_unaffected(tmp_path, analyzer):
     write_notes(tmp_path / "k", ["사과"])
-    assert Engine.build(tmp_path / "k", analyzer=analyzer).report.files == 1
+    assert build_engine(tmp_path / "k", analyzer=analyzer).report.files == 1
 
 
 def test_recently_modified_files_are_compared_by_content():

@@ -16,10 +16,14 @@ import pytest
 from test_store_support import FIVE_TOPICS, shared, write_notes  # noqa: F401 (fixture)
 
 from bot.answers.engine import Engine, Tuning
+from bot.answers.store import EngineStore as IndexStore
+from bot.answers.store import build_engine
 from bot.errors import KnowledgeError
+from bot.index import fileformat, keys
+from bot.index import scan as scan_mod
 from bot.index import store as store_mod
 from bot.index.bm25 import BM25Params
-from bot.index.store import RACY_NS, IndexStore
+from bot.index.notefiles import RACY_NS
 from bot.tokens.lexicon import load_lexicon
 
 pytestmark = pytest.mark.slow  # one shared Kiwi (tests/test_store_support.py)
@@ -79,7 +83,7 @@ def test_index_records_what_it_was_built_from(built):
         meta = json.loads(z["meta"].tobytes().decode())
     assert meta["folder"] == str(store.folder)
     assert set(meta["built_from"]) == {"kiwipiepy", "dictionary", "code"}
-    assert meta["built_from"]["dictionary"] == store_mod.token_key(engine.analyzer.lexicon)
+    assert meta["built_from"]["dictionary"] == keys.token_key(engine.analyzer.lexicon)
     assert json.loads(meta["tuning"])["bm25"]["k1"] == 1.5
     assert {source: digest for source, digest, *_ in meta["files"]} == {
         e.source: e.digest for e in engine.entries.values()
@@ -194,10 +198,10 @@ def test_changed_dictionary_kiwi_or_code_invalidates_tokens(built, monkeypatch):
     assert load_lexicon(store.folder).fingerprint != lexicon.fingerprint
     assert store.read(load_lexicon(store.folder), Tuning()).index is not None
 
-    monkeypatch.setattr(store_mod, "kiwi_version", lambda: "0.0.1")
+    monkeypatch.setattr(keys, "kiwi_version", lambda: "0.0.1")
     assert store.read(lexicon, Tuning()).empty
     monkeypatch.undo()
-    monkeypatch.setattr(store_mod, "code_version", lambda: "another-tokenizer")
+    monkeypatch.setattr(keys, "code_version", lambda: "another-tokenizer")
     assert store.read(lexicon, Tuning()).empty
 
 
@@ -327,7 +331,7 @@ def test_failed_write_leaves_the_old_index_and_no_temporary_file(built, monkeypa
         fh.write(b"PK\x03\x04partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_mod, "_write_npz", disk_full)
+    monkeypatch.setattr(store_mod, "write_npz", disk_full)
     new = store.rebuild(Tuning(), engine)  # the build itself succeeds; saving does not
     assert top_source(new, "체리") == "n000.md"
     assert store.path.read_bytes() == before
@@ -357,7 +361,7 @@ def test_unwritable_cache_is_a_warning_not_an_error(folder, tmp_path, analyzer, 
 
 
 def test_no_cache_dir_means_memory_only(folder, analyzer):
-    engine = Engine.build(folder, analyzer=analyzer)
+    engine = build_engine(folder, analyzer=analyzer)
     assert engine.report.files == 5 and IndexStore(folder, None).path is None
 
 
@@ -459,13 +463,13 @@ def test_unchanged_files_are_not_read_again(built, monkeypatch):
         os.utime(store.folder / e.source, ns=(old, old))
     engine = store.rebuild(Tuning(), engine)  # re-reads them once: their mtimes changed
     read: list[str] = []
-    real = store_mod.read_note
+    real = scan_mod.read_note
 
     def counting(folder, source):
         read.append(source)
         return real(folder, source)
 
-    monkeypatch.setattr(store_mod, "read_note", counting)
+    monkeypatch.setattr(scan_mod, "read_note", counting)
     (store.folder / "n002.md").write_text("# 포도 노트\n\n포도 대신 자두.\n", encoding="utf-8")
     new = store.rebuild(Tuning(), engine)
     assert read == ["n002.md"] and new.report.retokenized == 1
@@ -508,13 +512,13 @@ def test_background_save_answers_first_and_keeps_the_newest(built, monkeypatch, 
 
     store, engine = built
     release = threading.Event()
-    real = store_mod._write_npz
+    real = store_mod.write_npz
 
     def slow(fh, payload, arrays):
         assert release.wait(30)
         real(fh, payload, arrays)
 
-    monkeypatch.setattr(store_mod, "_write_npz", slow)
+    monkeypatch.setattr(store_mod, "write_npz", slow)
     (store.folder / "n000.md").write_text("# 사과 노트\n\n사과 대신 체리.\n", encoding="utf-8")
     first = store.rebuild(Tuning(), engine, save_in_background=True)
     assert top_source(first, "체리") == "n000.md"  # answering while the save waits
@@ -550,11 +554,11 @@ def test_the_reader_refuses_arrays_it_did_not_write(tmp_path):
         buf.write(len(text).to_bytes(2, "little") + text.encode("latin1"))
         return buf.getvalue()
 
-    ok, crcs = store_mod._read_npz(npz(header("(2,)"), b"\x01\x00\x00\x00\x02\x00\x00\x00"))
+    ok, crcs = fileformat.read_npz(npz(header("(2,)"), b"\x01\x00\x00\x00\x02\x00\x00\x00"))
     assert ok["a"].tolist() == [1, 2] and set(crcs) == {"a"}
     for bad in (header("(-1,)"), header("(3,)"), header("(1,)", "|O")):
         with pytest.raises(ValueError):
-            store_mod._read_npz(npz(bad, b"\x01\x00\x00\x00\x02\x00\x00\x00"))
+            fileformat.read_npz(npz(bad, b"\x01\x00\x00\x00\x02\x00\x00\x00"))
 
 
 def test_typo_repair_grows_with_the_index_and_only_offers_its_words(built):

@@ -2,7 +2,7 @@
 
 One Kiwi for all of them: every generated folder gets a copy of knowledge/_dictionary, so it has the
 same dictionary as conftest's session `analyzer`; `share(analyzer)` offers that analyzer to IndexStore
-(bot.index.store.analyzer_for), which then uses it instead of starting a new Kiwi (2-5 s each).
+(bot.index.analyzers.analyzer_for), which then uses it instead of starting a new Kiwi (2-5 s each).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def shared(analyzer: Any) -> Any:
 
 def share(analyzer: Any) -> Any:
     """Let every IndexStore in this process use the session's analyzer for this dictionary."""
-    from bot.index.store import remember_analyzer
+    from bot.index.analyzers import remember_analyzer
 
     remember_analyzer(analyzer)
     return analyzer

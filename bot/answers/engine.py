@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -17,9 +17,10 @@ from bot.answers.titles import TitleList, close_title
 from bot.answers.types import Answer, Result
 from bot.errors import QuestionError
 from bot.index.bm25 import BM25Params
-from bot.index.build import SearchIndex, Weights
-from bot.index.grams import hangul_bigrams
-from bot.index.store import NoteEntry, SectionList
+from bot.index.build import CHANNELS, SearchIndex
+from bot.index.channels import Query, Weights
+from bot.index.notefiles import NoteEntry, SectionList
+from bot.index.types import BuildReport, BuiltIndex
 from bot.index.vectors import SemanticIndex
 from bot.notes.install import InstallSnippet, choose_snippets, lookup
 from bot.notes.section import Section
@@ -69,14 +70,10 @@ class Tuning:
     everyday_keyness: float | None = 1.0
     everyday_min_z: float = 4.0
 
-
-@dataclass(frozen=True)
-class BuildReport:
-    files: int
-    sections: int
-    retokenized: int  # files parsed and tokenized in this build (the rest came from the cache)
-    warnings: tuple[str, ...]
-    seconds: float
+    def channel_weight(self, channel: str) -> float:
+        """A persisted channel's weight in the sum of scores (index/build.py's CHANNELS): the morphemes
+        are the base (1), the Hangul bigrams weigh gram_weight; a new channel's knob goes here."""
+        return self.gram_weight if channel == "grams" else 1.0
 
 
 SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
@@ -115,16 +112,11 @@ class Engine:
         self.semantic: SemanticIndex | None = None  # set by answers/semantic.py once vectors are ready
         self._titles: TitleList | None = None
 
-    # -- building ----------------------------------------------------------------------------------
+    # -- building (answers/store.py: from the index store; build_engine: in memory) -----------------
     @classmethod
-    def build(cls, folder: Path, tuning: Tuning | None = None, analyzer: Analyzer | None = None) -> Engine:
-        """A fresh in-memory build with no cache (evaluation, tests). The bot uses IndexStore."""
-        from bot.index.store import IndexStore
-
-        store = IndexStore(folder, None)
-        if analyzer is None:
-            return store.load_or_build(tuning or Tuning())
-        return store.rebuild(tuning or Tuning(), None, analyzer=analyzer)
+    def of(cls, built: BuiltIndex, tuning: Tuning) -> Engine:
+        """An engine over what the index store handed back (built for this tuning's index settings)."""
+        return cls(built.index, built.analyzer, tuning, built.report, built.entries)
 
     @classmethod
     def from_index(
@@ -294,13 +286,25 @@ class Engine:
                 return True
         return False
 
+    def query(self, question: str, tokens: Sequence[str]) -> Query:
+        """The question as the channels score it: cut to max_question_chars, with its search tokens."""
+        return Query(clip(question, self.tuning.max_question_chars), tokens)
+
     def scores(self, question: str, tokens: list[str]) -> np.ndarray:
-        """Morpheme BM25 plus the weighted Hangul-bigram BM25, for every section."""
-        scores = self.index.bm25.get_scores(tokens)
-        if self.tuning.gram_weight:
-            grams = hangul_bigrams(clip(question, self.tuning.max_question_chars))
-            scores += self.tuning.gram_weight * self.index.grams.get_scores(grams)
-        return scores
+        """Every channel's scores for every section, weighted and summed: the morpheme BM25 plus the
+        weighted Hangul-bigram BM25 (index/build.py's CHANNELS, Tuning.channel_weight)."""
+        query = self.query(question, tokens)
+        total: np.ndarray | None = None
+        for channel, view in zip(CHANNELS, self.index.views, strict=True):
+            weight = self.tuning.channel_weight(channel.name)
+            if not weight:
+                continue
+            scores = channel.score(view, query)
+            if total is None:
+                total = scores if weight == 1.0 else weight * scores
+            else:
+                total += weight * scores
+        return total if total is not None else np.zeros(len(self.index.sections))
 
     def semantic_scores(self, question: str) -> np.ndarray | None:
         """Every section's best chunk's cosine similarity to the question; None while not ready."""
@@ -308,7 +312,7 @@ class Engine:
         if sem is None or self.tuning.semantic_weight <= 0:
             return None
         try:
-            return sem.scores(clip(question, self.tuning.max_question_chars))
+            return sem.score(self.query(question, ()))  # the vectors read the question's text alone
         except Exception:  # the model failing mid-way: BM25 answers alone (logged once)
             log.warning("semantic scoring failed; answering from BM25 alone", exc_info=True)
             self.semantic = None

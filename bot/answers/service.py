@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.answers.engine import Engine, Tuning
 from bot.answers.semantic import SemanticWorker
+from bot.answers.store import EngineStore
 from bot.answers.types import Answer
 from bot.config import Config
 from bot.errors import BotError
@@ -83,7 +84,7 @@ def semantic_for(config: Config, store: IndexStore) -> SemanticWorker | None:
 
 class AnswerService:
     def __init__(
-        self, engine: Engine, config: Config, store: IndexStore, semantic: SemanticWorker | None = None
+        self, engine: Engine, config: Config, store: EngineStore, semantic: SemanticWorker | None = None
     ) -> None:
         self.engine = engine  # replaced whole by reindex; readers take one reference per question
         self.config = config
@@ -100,7 +101,7 @@ class AnswerService:
     @classmethod
     def from_config(cls, config: Config, warm: bool = True) -> AnswerService:
         """warm: pay the one-time costs now (a server); a one-shot CLI call lets its question pay them."""
-        store = IndexStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
+        store = EngineStore(config.knowledge_dir, config.cache_dir, config.dictionary_dir)
         engine = store.load_or_build(tuning_from(config))
         semantic = semantic_for(config, store)
         if semantic is not None:

@@ -21,12 +21,13 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bot.answers.engine import BuildReport, Tuning
+from bot.answers.engine import Tuning
 from bot.answers.semantic import SemanticWorker
 from bot.answers.service import semantic_for, tuning_from
 from bot.config import Config
 from bot.errors import BotError
 from bot.index.store import IndexStore
+from bot.index.types import BuildReport
 from bot.notes.section import Section
 
 

@@ -361,7 +361,7 @@ def _env() -> dict[str, str]:
 
 def _code_version() -> str | None:
     try:
-        from bot.index.store import code_version
+        from bot.index.keys import code_version
     except ImportError:
         return None
     code_version.cache_clear()
@@ -377,7 +377,7 @@ def snapshot_code(into: Path) -> Path:
         shutil.copytree(ROOT / "bot", into / "bot", ignore=shutil.ignore_patterns("__pycache__"))
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(into)], check=False)
         mine = _code_version()
-        probe = "from bot.index.store import code_version\nprint(code_version())"
+        probe = "from bot.index.keys import code_version\nprint(code_version())"
         env = {**os.environ, "PYTHONPATH": str(into)}
         out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, cwd=into)
         if mine is None or out.stdout.strip() == mine:
@@ -479,13 +479,13 @@ def with_saved_index(cache: Path | None, run: Callable[[], Any], tries: int = 3)
 
 @contextlib.contextmanager
 def stage_timers() -> Iterator[dict[str, float]]:
-    """Time the stages of IndexStore's rebuild by wrapping the names bot.index.store calls.
+    """Time the stages of IndexStore's rebuild by wrapping the names the index modules call.
 
     A stage's time is its own: a stage running inside another (parsing is pulled by the tokenizing
     stream, so Kiwi works meanwhile) is taken out of the outer one. A generator is timed step by step.
     Stages it cannot find (the store changed) are simply not reported; the overhead is a few calls.
     """
-    from bot.index import store
+    from bot.index import scan, splice, store
 
     parts: dict[str, float] = {}
     undo: list[Callable[[], None]] = []
@@ -524,10 +524,10 @@ def stage_timers() -> Iterator[dict[str, float]]:
         return True
 
     if not wrap(store, "scan_notes", "read"):
-        wrap(store, "read_note", "read")
+        wrap(scan, "read_note", "read")
     wrap(store, "parse_sections", "parse")
     wrap(store, "tokenize_notes", "tokenize")  # Kiwi on its helper thread, parsing pulled meanwhile
-    wrap(store, "count_file", "index")  # counting the changed files' sections
+    wrap(splice, "count_file", "index")  # counting the changed files' sections
     wrap(store.SearchIndex, "assemble", "index")
     wrap(store.SearchIndex, "splice", "index")  # a reindex: the index in hand, changed files replaced
     wrap(store.IndexStore, "_write_now", "save")
@@ -679,7 +679,7 @@ def bench_folder(
     log: Callable[[str], None],
 ) -> None:
     from bot.answers.service import AnswerService, settle_memory, tuning_from
-    from bot.index.store import IndexStore
+    from bot.answers.store import EngineStore
     from bot.tokens.analyzer import Analyzer
     from bot.tokens.lexicon import load_lexicon
 
@@ -693,7 +693,7 @@ def bench_folder(
     analyzer.warm_up()
     res.startup_s = time.perf_counter() - t
 
-    store = IndexStore(folder, cfg.cache_dir)
+    store = EngineStore(folder, cfg.cache_dir)
     res.load.append(os.getloadavg()[0])
 
     def full(an: Analyzer) -> tuple[Any, float, dict[str, float]]:
@@ -822,13 +822,13 @@ def bench_semantic(
     """The fused engine beside the BM25 rows: full embedding, query latency, one-file reindex, memory."""
     from bot.answers.semantic import SemanticWorker
     from bot.answers.service import AnswerService, tuning_from
-    from bot.index.store import IndexStore
+    from bot.answers.store import EngineStore
     from bot.index.vectors import Chunks
 
     if res.sections > SEMANTIC_MAX_SECTIONS:
         res.sem_note = f"not measured above {SEMANTIC_MAX_SECTIONS:,} sections (hours of embedding)"
         return
-    store = IndexStore(folder, work / "cache-semantic")
+    store = EngineStore(folder, work / "cache-semantic")
     engine = store.load_or_build(tuning_from(cfg))
     worker = SemanticWorker.create("on", store.vectors_path)
     if worker is None:

@@ -16,6 +16,7 @@ from typing import Any
 from bot.answers.engine import Engine, Tuning
 from bot.answers.semantic import SemanticWorker
 from bot.answers.service import tuning_from
+from bot.answers.store import build_engine
 from bot.config import Config
 from bot.evaluation.data import (
     DEFAULT_CORPORA,
@@ -171,7 +172,7 @@ def evaluate_set(
     name: str, folder: Path, tuning: Tuning, with_peers: bool, analyzer=None, kiwi_tok=None
 ) -> list[Scores]:
     questions = load_questions(name)
-    engine = Engine.build(folder, tuning, analyzer=analyzer)
+    engine = build_engine(folder, tuning, analyzer=analyzer)
     return evaluate(questions, engine, with_peers, kiwi_tok)
 
 
@@ -213,7 +214,7 @@ def main(args: argparse.Namespace, config: Config) -> int:
             folder = SEED_KNOWLEDGE if kind == "seed" else corpora_folder(corpora)
             try:
                 shared = next(iter(engines.values())).analyzer if engines else None
-                engines[kind] = Engine.build(folder, tuning, analyzer=shared)
+                engines[kind] = build_engine(folder, tuning, analyzer=shared)
                 if config.search.semantic != "off":
                     with_semantic(engines[kind], quiet=args.json)
             finally:

@@ -3,7 +3,8 @@
 Morphemes miss when a question spells a word differently from the note (세그멘테이션/세그먼테이션,
 핸드쉐잌), glues words together (투포인터알고리즘) or Kiwi splits an unknown word oddly. Bigrams inside
 each Hangul word still overlap then. Their BM25 score is added to the morpheme score with a small weight
-(Tuning.gram_weight, chosen on eval/).
+(Tuning.gram_weight, chosen on eval/). A section's document is its title's bigrams (repeated like the
+morphemes' title), its breadcrumb's, its own body's and its sub-sections' bodies'.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from collections.abc import Sequence
 from operator import add
 
+from bot.index.channels import BM25Channel, FileSections, Query
 from bot.notes.section import Section
 
 _HANGUL_WORD = re.compile(r"[가-힣]+")
@@ -36,3 +38,16 @@ def gram_documents(sections: Sequence[Section], kids: Sequence[Sequence[int]], t
             doc += per_body[j]
         docs.append(doc)
     return docs
+
+
+class BigramChannel(BM25Channel):
+    name = "grams"
+
+    def documents(self, file: FileSections) -> list[list[str]]:
+        return gram_documents(file.sections, file.kids, file.weights.title)
+
+    def query_terms(self, query: Query) -> Sequence[str]:
+        return hangul_bigrams(query.text)
+
+
+BIGRAMS = BigramChannel()

@@ -8,7 +8,11 @@ One small interface, as for the other channels:
 - chunks: what of a section is embedded (its breadcrumb and its own body, in ~500-character pieces);
 - VectorCache: vectors by chunk content hash, persisted in one .npz beside the index, so a one-file
   reindex embeds only that file's changed chunks and a restart embeds nothing;
-- SemanticIndex: a section's score for a question is its best chunk's cosine similarity.
+- SemanticIndex: a section's score for a question is its best chunk's cosine similarity (the `score`
+  shape of index/channels.py's channels).
+
+It is not one of the channels persisted with the index (index/channels.py): its vectors live in their own
+file, keyed by chunk content, and are embedded in the background after a build (answers/semantic.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.index.atomic import write_atomically
+from bot.index.channels import Query
 from bot.notes.section import Section
 
 log = logging.getLogger(__name__)
@@ -241,6 +246,10 @@ class SemanticIndex:
         # reduceat needs each owner's first chunk; sections without chunks do not occur (>= breadcrumb)
         self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
         self._owners = self.owner[self._starts]
+
+    def score(self, query: Query) -> np.ndarray:
+        """The channels' scoring shape (index/channels.py's Scorer): every section's score."""
+        return self.scores(query.text)
 
     def scores(self, question: str) -> np.ndarray:
         q = self.embedder.query(question)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import TypeVar
 
-from bot.index.build import SectionTokens
+from bot.index.channels import SectionTokens
 from bot.notes.section import Section
 from bot.tokens.analyzer import Analyzer
 
