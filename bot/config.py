@@ -52,8 +52,10 @@ class DiscordConfig(_Section):
     shard_ids: list[int] = []  # shards this process runs; empty = all
     # Forum help channels (exts/forum.py): new posts answered in their thread by their title.
     forum_channel_ids: list[int] = []  # forum channels to watch; empty = none
-    forum_min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6  # stricter than search's: unasked
-    forum_min_specific: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7  # share of the topic words found
+    # 0 = /ask's own decision, which declines chit-chat on large folders (answers/engine.py: everyday
+    # talk must stand out in meaning); higher = stricter for posts nobody addressed to the bot.
+    forum_min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    forum_min_specific: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0  # share of the topic words found
     forum_decline: bool = False  # below the threshold post a short "not in the notes" instead of silence
     forum_solved_tag: str = "해결됨"  # forum tag the Solved button applies (by name, any case); "" = none
     forum_close_on_solved: bool = False  # Solved also closes (archives) the post

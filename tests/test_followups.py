@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.followup import choose
+from bot.answers.followup import ask_followup, choose
 from bot.evaluation.followups import load_exchanges, score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +38,27 @@ def test_topic_rules_on_the_seed(seed_engine):
     assert choose(seed_engine, "도커와 EC2 차이", "도커 설치 방법") == "도커와 EC2 차이"
     assert choose(seed_engine, "오늘 점심 뭐 먹지", "도커 설치 방법") == "오늘 점심 뭐 먹지"
     assert choose(seed_engine, "도커 단점", "") == "도커 단점"
+
+
+def test_a_question_declined_alone_is_asked_with_the_topic_when_its_section_holds_it(
+    seed_engine, monkeypatch
+):
+    """The engine may decline what the chooser kept alone (on a large folder "단점은?" by itself is
+    everyday talk unless it stands out in meaning): then the topic is tried, but only where the topic's
+    section holds most of what was asked, so "고마워요" in a Docker thread stays declined."""
+    real = seed_engine.ask
+
+    def declines_bare(question: str, top: int = 3):
+        answer = real(question, top)
+        if "도커" not in question:  # what the everyday-talk check does on a large folder
+            return type(answer)(question, False, (), "declined", ())
+        return answer
+
+    monkeypatch.setattr(seed_engine, "ask", declines_bare)
+    assert choose(seed_engine, "단점은?", "도커 설치 방법") == "단점은?"  # alone, by coverage
+    answer = ask_followup(seed_engine, "단점은?", "도커 설치 방법")
+    assert answer.answered and answer.results[0].section.title == "단점"
+    assert not ask_followup(seed_engine, "고마워요", "도커 설치 방법").answered
 
 
 @pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")

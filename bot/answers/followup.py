@@ -29,7 +29,21 @@ def combine(question: str, topic: str) -> str:
 
 def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Answer:
     """The better of ``question`` alone and ``question`` + ``topic`` (see the module docstring)."""
-    return engine.ask(choose(engine, question, topic), top)
+    chosen = choose(engine, question, topic)
+    answer = engine.ask(chosen, top)
+    if answer.answered or chosen != question:
+        return answer
+    # Declined alone although its words were found (on a large folder "단점은?" alone is everyday talk
+    # unless it stands out in meaning): with the topic, when that section holds most of what was asked.
+    subj = subject(engine, topic.strip())
+    if not subj or subj in question:
+        return answer
+    joined = combine(question, subj)
+    _, order, _, _ = engine.rank(joined, 1)
+    if not order or engine.coverage(engine.question_tokens(question), order[0]) < ELLIPTIC:
+        return answer  # "고마워요" in a thread about Docker: Docker's section holds nothing of it
+    with_topic = engine.ask(joined, top)
+    return with_topic if with_topic.answered else answer
 
 
 def subject(engine: Engine, topic: str) -> str:

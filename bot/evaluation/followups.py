@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     from bot.answers.service import AnswerService
     from bot.config import parse_config
     from bot.evaluation.data import DEFAULT_CORPORA, SEED_KNOWLEDGE, corpora_folder
+    from bot.evaluation.run import with_semantic
 
     parser = argparse.ArgumentParser(prog="python -m bot.evaluation.followups")
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
@@ -122,9 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     cache = Path(tempfile.gettempdir()) / "notes-followups-cache"
 
     def service(folder: Path) -> AnswerService:
-        return AnswerService.from_config(
-            parse_config({"knowledge": {"dir": str(folder), "cache_dir": str(cache)}})
-        )
+        # The vectors come from eval's cache (embedded once, by content), as `python -m bot eval` has them.
+        cfg = {"knowledge": {"dir": str(folder), "cache_dir": str(cache)}, "search": {"semantic": "off"}}
+        svc = AnswerService.from_config(parse_config(cfg))
+        with_semantic(svc.engine, quiet=True)
+        return svc
 
     seed, corpora = service(SEED_KNOWLEDGE), service(corpora_folder(args.corpora))
     engines = {"seed": seed.engine, "corpora": corpora.engine}
