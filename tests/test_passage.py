@@ -40,8 +40,21 @@ def test_nothing_scores_gives_the_lead_not_the_sub_sections(seed_engine):
 
 def test_sub_item_comes_with_its_parent_item():
     text = "## 섹션\n- 첫째 항목\n    - 도커 설명\n- 둘째 항목\n    - 다른 말\n"
-    p = select(_section(text), Terms.of({"도커": 1.0}))
+    p = select(_section(text), Terms.of({"도커": 1.0}), fill=0)  # the pick alone (no filling, below)
     assert p == "- 첫째 항목\n    - 도커 설명"
+
+
+def test_a_short_pick_takes_what_follows_it_up_to_a_sub_heading():
+    """The question often repeats a label ("1. 기능적 의미의 서버"); its answer is on the next lines."""
+    text = (
+        "## 섹션\n1. 기능적 의미의 서버\n- 예: 웹 서버, 메일 서버(메일 기능을 제공)\n"
+        "2. 물리적 컴퓨터로서의 서버\n### 다음 절\n관계없는 이야기\n"
+    )
+    terms = Terms.of({"기능적": 1.0})
+    assert select(_section(text), terms, fill=0) == "1. 기능적 의미의 서버"
+    p = select(_section(text), terms)
+    assert p.startswith("1. 기능적 의미의 서버\n- 예: 웹 서버, 메일 서버(메일 기능을 제공)")
+    assert "다음 절" not in p and "관계없는" not in p
 
 
 def test_code_blocks_are_never_cut_and_may_exceed_the_limit():
@@ -54,7 +67,7 @@ def test_code_blocks_are_never_cut_and_may_exceed_the_limit():
 def test_one_long_line_is_cut_into_sentences_and_a_huge_one_clipped():
     filler = "이것은 관계없는 문장이다. " * 40
     text = f"## 섹션\n{filler}컨테이너는 격리된 실행 환경이다. {filler}\n"
-    p = select(_section(text), Terms.of({"컨테이너": 1.0}))
+    p = select(_section(text), Terms.of({"컨테이너": 1.0}), fill=0)
     assert p == "컨테이너는 격리된 실행 환경이다."
     huge = "## 섹션\n" + "가" * 20_000 + "\n"
     assert len(select(_section(huge), Terms.of({"나": 1.0}))) <= LIMIT
