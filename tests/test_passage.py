@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.answers.passage import LIMIT, Terms, select, units
+from bot.answers.passage import LIMIT, Terms, in_chunk, select, units
 from bot.notes.markdown import parse_sections
 from bot.notes.section import Section
 
@@ -55,6 +55,18 @@ def test_a_short_pick_takes_what_follows_it_up_to_a_sub_heading():
     p = select(_section(text), terms)
     assert p.startswith("1. 기능적 의미의 서버\n- 예: 웹 서버, 메일 서버(메일 기능을 제공)")
     assert "다음 절" not in p and "관계없는" not in p
+
+
+def test_the_unit_inside_the_chunk_closest_in_meaning_scores_more():
+    """A line inside the section's best chunk (index/vectors.py's text: the section's lines with spaces
+    collapsed) is shown although another line holds more of the question's words."""
+    first = "도커 이미지는 읽기 전용 템플릿이며 여러 계층으로 이루어진다."
+    second = "도커 컨테이너는   이미지를 실행한 프로세스이고 격리된다."
+    text = f"## 섹션\n{first}\n\n{second}\n"
+    terms = Terms.of({"도커": 1.0, "템플릿": 1.0, "계층": 1.0})
+    assert select(_section(text), terms, fill=0) == first
+    chunk = "노트 > 섹션\n" + " ".join(second.split())
+    assert second in select(_section(text), terms, fill=0, bonus=in_chunk(chunk, 2.5))
 
 
 def test_code_blocks_are_never_cut_and_may_exceed_the_limit():

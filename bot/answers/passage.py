@@ -47,6 +47,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 _LONG_LINE = 300  # a prose line longer than this is cut into sentences
 _LABEL = 200  # a unit this short right before a code block introduces it
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
+_SPACES = re.compile(r"[ \t]+")
 # Lines that show nothing: <br>, </div>, a rule. Not units (an <img> line is one).
 _FILLER = re.compile(
     r"^\s*(?:(?:<(?!img\b)/?[a-zA-Z][^<>]*>|&nbsp;)\s*)+$|^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.I
@@ -336,6 +337,19 @@ def _join(text: str, parts: Sequence[Unit], chosen: list[int], limit: int) -> st
 
 
 _forms_cache: tuple[Lexicon, dict[str, tuple[str, ...]]] | None = None
+
+
+def in_chunk(chunk: str, weight: float) -> Callable[[str], float]:
+    """A bonus of ``weight`` for the units inside ``chunk`` (the section's part closest in meaning to the
+    question, index/vectors.py: its lines are the section's, spaces collapsed)."""
+    lines = set(chunk.split("\n"))
+
+    def bonus(unit: str) -> float:
+        own = [_SPACES.sub(" ", line).strip() for line in unit.split("\n")]
+        own = [line for line in own if line]
+        return weight if own and all(line in lines for line in own) else 0.0
+
+    return bonus
 
 
 def surface_forms(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:

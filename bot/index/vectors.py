@@ -37,6 +37,7 @@ DIM = 384
 CHUNK_CHARS = 500  # measured: 500-700 characters per chunk beat whole sections and single sentences
 MAX_CHUNKS_PER_SECTION = 6  # a section's first ~3,000 characters: what an answer shows anyway
 MAX_CHUNKS_PER_FILE = 240  # a 4 MB pasted dump must not cost an hour of embedding
+QUERY_CACHE = 64  # question vectors kept
 _SPACES = re.compile(r"[ \t]+")
 
 
@@ -112,6 +113,7 @@ class Embedder:
     def __init__(self, model: object) -> None:
         self._model = model
         self._lock = threading.Lock()  # one call at a time into the C engine
+        self._queries: dict[str, np.ndarray] = {}  # oldest first
 
     @classmethod
     def load(cls) -> Embedder | None:
@@ -132,9 +134,17 @@ class Embedder:
         return np.asarray(out, dtype=np.float32).reshape(len(texts), DIM)
 
     def query(self, text: str) -> np.ndarray:
+        """The question's vector; the last few are kept (ranking, then the passage, ask for the same one;
+        a follow-up asks two readings)."""
         with self._lock:
-            out = self._model.query(text)  # type: ignore[attr-defined]
-        return np.asarray(out, dtype=np.float32).reshape(DIM)
+            hit = self._queries.get(text)
+            if hit is not None:
+                return hit
+            out = np.asarray(self._model.query(text), dtype=np.float32).reshape(DIM)  # type: ignore[attr-defined]
+            self._queries[text] = out
+            if len(self._queries) > QUERY_CACHE:
+                del self._queries[next(iter(self._queries))]
+        return out
 
 
 # -- persisted vectors -----------------------------------------------------------------------------
@@ -240,12 +250,25 @@ class SemanticIndex:
 
     def __init__(self, chunks: Chunks, matrix: np.ndarray, n_sections: int, embedder: Embedder) -> None:
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.texts = chunks.texts
         self.owner = chunks.owner
         self.n_sections = n_sections
         self.embedder = embedder
         # reduceat needs each owner's first chunk; sections without chunks do not occur (>= breadcrumb)
         self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
         self._owners = self.owner[self._starts]
+
+    def best_chunk(self, question: str, section: int) -> str | None:
+        """The text of section ``section``'s chunk closest to the question, when it has several."""
+        k = int(np.searchsorted(self._owners, section))
+        if k >= len(self._owners) or self._owners[k] != section:
+            return None
+        start = int(self._starts[k])
+        end = int(self._starts[k + 1]) if k + 1 < len(self._starts) else len(self.owner)
+        if end - start < 2:
+            return None
+        sims = np.einsum("ij,j->i", self.matrix[start:end], self.embedder.query(question))
+        return self.texts[start + int(np.argmax(sims))]
 
     def score(self, query: Query) -> np.ndarray:
         """The channels' scoring shape (index/channels.py's Scorer): every section's score."""
