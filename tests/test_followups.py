@@ -61,6 +61,26 @@ def test_a_question_declined_alone_is_asked_with_the_topic_when_its_section_hold
     assert not ask_followup(seed_engine, "고마워요", "도커 설치 방법").answered
 
 
+def test_a_new_subject_without_an_aspect_takes_the_topics_aspect(tmp_path, build_engine):
+    """A new subject after "TCP 특징" ("UDP는?") asks for UDP's 특징; a question with its own aspect
+    keeps it, and a topic without an aspect adds none."""
+    import shutil
+
+    shutil.copytree(ROOT / "knowledge" / "_dictionary", tmp_path / "_dictionary")
+    tcp = "# TCP\n\nTCP는 연결형 프로토콜이다.\n\n## TCP 특징\n\n신뢰성 있는 전송과 흐름 제어.\n"
+    udp = (
+        "# UDP\n\nUDP는 비연결형 프로토콜이다. UDP 헤더는 8바이트다.\n\n"
+        "## UDP 특징\n\n빠르고 단순한 전송.\n\n## UDP 역사\n\n1980년에 정의되었다.\n"
+    )
+    (tmp_path / "tcp.md").write_text(tcp, encoding="utf-8")
+    (tmp_path / "udp.md").write_text(udp, encoding="utf-8")
+    engine = build_engine(tmp_path)
+    assert choose(engine, "UDP는?", "TCP 특징") == "UDP는? 특징"
+    assert ask_followup(engine, "UDP는?", "TCP 특징").results[0].section.title == "UDP 특징"
+    assert choose(engine, "UDP 역사", "TCP 특징") == "UDP 역사"
+    assert choose(engine, "UDP는?", "TCP") == "UDP는?"
+
+
 @pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
 def test_all_exchanges_with_the_corpora(seed_engine, corpora_engine):
     result = score(load_exchanges(), lambda folder: seed_engine if folder == "seed" else corpora_engine)

@@ -1,9 +1,11 @@
 """A question asked inside a conversation: answered alone, or together with the conversation's topic.
 
-Both readings are ranked; the engine's own coverage (the share of a word list's weight a section holds,
-Engine.coverage) then decides. The topic is used when the section found with it answers what was asked
-about as well as the section found without it (at most DROP less) and covers the topic better; or when
-the question alone is declined and the section found with the topic holds most of what it asks. So
+A question naming a new subject and no aspect ("UDP는?" after "TCP 특징") is first read with the topic's
+aspect ("UDP는? 특징"). Otherwise both readings are ranked; the engine's own coverage (the share of a
+word list's weight a section holds, Engine.coverage) then decides. The topic is used when the section
+found with it answers what was asked about as well as the section found without it (at most DROP less)
+and covers the topic better; or when the question alone is declined and the section found with the
+topic holds most of what it asks. So
 "그럼 단점은?" after "도커 설치 방법" finds Docker's 단점, while "쿠버네티스 장점" in the same thread
 keeps its own answer: with the topic the best section loses 쿠버네티스.
 """
@@ -61,9 +63,50 @@ def subject(engine: Engine, topic: str) -> str:
     return " ".join(words)
 
 
+def aspect(engine: Engine, topic: str) -> str:
+    """The topic's question words ("특징" of "TCP 특징"): what was asked about its subject."""
+    asks = engine.analyzer.lexicon.question_words
+    words = []
+    for word in topic.split():
+        try:
+            tokens = engine.question_tokens(word)
+        except QuestionError:
+            continue
+        if tokens and all(t in asks for t in tokens):
+            words.append(word)
+    return " ".join(words)
+
+
+def _same_aspect(engine: Engine, question: str, topic: str) -> str | None:
+    """A question with a subject but no aspect of its own ("UDP는?" after "TCP 특징": UDP's 특징) takes
+    the topic's aspect, when the section found so holds the question and more of the aspect; the question
+    alone, when its own section already holds the aspect; else None (the subject rule decides)."""
+    asks = engine.analyzer.lexicon.question_words
+    own, order_a, _, _ = engine.rank(question, 1)
+    what = aspect(engine, topic)
+    if not own or any(t in asks for t in own) or not what or what in question:
+        return None
+    reading = combine(question, what)
+    _, order_b, _, _ = engine.rank(reading, 1)
+    if not order_b or not order_a:
+        return None
+    a, b = order_a[0], order_b[0]
+    wanted = [t for t in engine.question_tokens(what) if t not in own]
+    if a == b:  # the question alone already finds its subject's section on that aspect
+        return question if wanted and engine.coverage(wanted, a) > 0 else None
+    if engine.coverage(own, b) >= engine.coverage(own, a) and engine.coverage(wanted, b) > engine.coverage(
+        wanted, a
+    ):
+        return reading
+    return None
+
+
 def choose(engine: Engine, question: str, topic: str) -> str:
-    """``question``, or ``question`` + the topic's subject when that clearly helps."""
+    """``question``, or ``question`` + the topic's subject (or its aspect) when that clearly helps."""
     topic = topic.strip()
+    same = _same_aspect(engine, question, topic)
+    if same is not None:
+        return same
     subj = subject(engine, topic)
     if not subj or subj in question:
         return question
