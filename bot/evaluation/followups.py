@@ -131,11 +131,15 @@ def main(argv: list[str] | None = None) -> None:
 
     seed, corpora = service(SEED_KNOWLEDGE), service(corpora_folder(args.corpora))
     engines = {"seed": seed.engine, "corpora": corpora.engine}
-    for kind, row in score(load_exchanges(), engines.__getitem__).items():
-        print(
-            f"follow-ups [{kind}] n={row['n']:.0f}: ours {row['ours']:.3f}  "
-            f"alone {row['alone']:.3f}  joined {row['joined']:.3f}"
-        )
+    # followups.jsonl: our own set (tuned on); followups2.jsonl: written blind by a helper, held out.
+    for name in ("followups", "followups2"):
+        if not (EVAL_DIR / f"{name}.jsonl").is_file():
+            continue
+        for kind, row in score(load_exchanges(name), engines.__getitem__).items():
+            print(
+                f"{name} [{kind}] n={row['n']:.0f}: ours {row['ours']:.3f}  "
+                f"alone {row['alone']:.3f}  joined {row['joined']:.3f}"
+            )
     r = forum_rates(corpora)
     print(
         f"forum posts (seed + corpora): in scope {r['in_scope']}: /ask hit@1 {r['ask_hit']:.3f}, "
