@@ -69,6 +69,20 @@ def test_the_unit_inside_the_chunk_closest_in_meaning_scores_more():
     assert second in select(_section(text), terms, fill=0, bonus=in_chunk(chunk, 2.5))
 
 
+def test_a_title_naming_several_things_answers_with_the_sub_section_asked_for():
+    """Every question word is in the breadcrumb ("도커 단점" on "도커의 장점과 단점"): the sub-section
+    the question picks is shown, not the section's first sub-section; a one-subject title keeps its
+    lead (the definition), even when a sub-heading repeats the subject."""
+    text = "## 도커의 장점과 단점\n### 구조\n격리된 환경.\n### 장점\n1. 가볍다.\n"
+    text += "### 단점\n1. 리눅스에서만 동작한다.\n"
+    both = Section("n.md", 1, ("도커 노트", "도커의 장점과 단점"), 2, text, text)
+    p = select(both, Terms.of({"도커": 1.0, "단점": 1.0}))
+    assert p.startswith("### 단점") and "리눅스에서만" in p and "가볍다" not in p and "격리" not in p
+    text = "## 다익스트라 알고리즘\n최단 경로를 구한다.\n### 다익스트라 적용 시 알아야 할 점\n양수 간선만.\n"
+    one = Section("n.md", 1, ("그래프", "다익스트라 알고리즘"), 2, text, text)
+    assert select(one, Terms.of({"다익스트라": 1.0})).startswith("최단 경로를 구한다.")
+
+
 def test_code_blocks_are_never_cut_and_may_exceed_the_limit():
     code = "\n".join(f"echo {i} docker" for i in range(200))
     text = f"## 섹션\n설명 한 줄\n\n실행 방법:\n```bash\n{code}\n```\n끝.\n"

@@ -48,6 +48,8 @@ _LONG_LINE = 300  # a prose line longer than this is cut into sentences
 _LABEL = 200  # a unit this short right before a code block introduces it
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
 _SPACES = re.compile(r"[ \t]+")
+# A title naming several things: "장점과 단점", "TCP와 UDP", "A & B", "A, B", "A vs B".
+_SEVERAL = re.compile(r"[가-힣](?:와|과|및)\s|\s(?:및|and|vs\.?|&)\s|[,/·]", re.I)
 # Lines that show nothing: <br>, </div>, a rule. Not units (an <img> line is one).
 _FILLER = re.compile(
     r"^\s*(?:(?:<(?!img\b)/?[a-zA-Z][^<>]*>|&nbsp;)\s*)+$|^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.I
@@ -286,7 +288,14 @@ def select(
             if c not in chosen:
                 chosen.append(c)
 
-    if best <= 0:  # the lead: the first units that fit
+    sub = _sub_heading(section, parts, lowered, terms) if best <= 0 else None
+    if sub is not None:  # "도커 단점" answered by "도커의 장점과 단점": its "### 단점" sub-section
+        take(sub)
+        for k in range(sub + 1, len(parts)):
+            if parts[k].kind == "heading" or size + cost(k) > limit:
+                break
+            take(k)
+    elif best <= 0:  # the lead: the first units that fit
         for k, u in enumerate(parts):
             if u.kind == "heading" and chosen:  # the section's own body is its lead, sub-sections follow
                 break
@@ -317,6 +326,30 @@ def select(
                 take(k)
             k += 1
     return _join(text, parts, sorted(chosen), limit)
+
+
+def _sub_heading(section: Section, parts: Sequence[Unit], lowered: str, terms: Terms) -> int | None:
+    """The sub-heading that splits the section along the question: the section's title names several
+    things ("도커의 장점과 단점") and the sub-heading names the question's term among them that the
+    ancestors' titles lack ("단점" for "도커 단점": 도커 is the chapter's subject). None otherwise."""
+    own = section.heading_path[-1].casefold() if section.heading_path else ""
+    if not _SEVERAL.search(own):  # "다익스트라 알고리즘" is one subject: its lead defines it
+        return None
+    above = " ".join(section.heading_path[:-1]).casefold()
+    split = [
+        (forms, w)
+        for forms, w, _ in terms.patterns
+        if any(rx.search(own) for _, rx in forms) and not any(rx.search(above) for _, rx in forms)
+    ]
+    best, where = 0.0, None
+    for k, u in enumerate(parts):
+        if u.kind != "heading" or not split:
+            continue
+        line = lowered[u.start : u.end]
+        score = sum(w for forms, w in split if any(rx.search(line) for _, rx in forms))
+        if score > best:
+            best, where = score, k
+    return where
 
 
 def _join(text: str, parts: Sequence[Unit], chosen: list[int], limit: int) -> str:
