@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -278,17 +278,19 @@ class Engine:
         if self.tuning.min_keyness is None:
             return True
         bm = self.index.bm25
-        key = self.keyness()
         qwords = self.analyzer.lexicon.question_words
         words = list(dict.fromkeys(tokens))
         # A question word ("단점", "장점": aspects) vouches for a question ("단점은?" after "도커 설치")
         # unless it also holds words the notes never use: "오늘 날씨 좋네요" (-> 장점) on a Docker note.
         vouch = all(t in qwords or t in bm.vocab for t in words)
-        for t in words:
+        return self._holds_key([t for t in words if vouch or t not in qwords], doc, self.tuning.min_keyness)
+
+    def _holds_key(self, words: Iterable[str], doc: int, limit: float) -> bool:
+        """Section ``doc`` holds one of ``words`` whose keyness (keyness()) is at least ``limit``."""
+        bm, key = self.index.bm25, self.keyness()
+        for t in dict.fromkeys(words):
             i = bm.vocab.get(t)
-            if i is None or key[i] < self.tuning.min_keyness or (t in qwords and not vouch):
-                continue
-            if self._holds(i, doc):
+            if i is not None and key[i] >= limit and self._holds(i, doc):
                 return True
         return False
 
@@ -402,14 +404,7 @@ class Engine:
         """Section ``doc`` shares with the question only words the notes use less than 10x more than
         everyday language does (keyness, in Zipf units, below tuning.everyday_keyness)."""
         limit = self.tuning.everyday_keyness
-        if limit is None:
-            return False
-        bm, key = self.index.bm25, self.keyness()
-        for t in dict.fromkeys(tokens):
-            i = bm.vocab.get(t)
-            if i is not None and key[i] >= limit and self._holds(i, doc):
-                return False
-        return True
+        return limit is not None and not self._holds_key(tokens, doc, limit)
 
     def _z(self, sem: np.ndarray, doc: int) -> float:
         return float((sem[doc] - sem.mean()) / (sem.std() or 1.0))

@@ -48,42 +48,35 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
     return with_topic if with_topic.answered else answer
 
 
-def subject(engine: Engine, topic: str) -> str:
-    """The topic less its question words: after "Redis 특징", "단점은?" asks about Redis's 단점, not its
-    특징 (the maintainers' question words name an aspect; a follow-up brings its own)."""
+def _split_topic(engine: Engine, topic: str) -> tuple[str, str]:
+    """(subject, aspect): the topic's words naming what it is about, and its question words ("TCP",
+    "특징" of "TCP 특징"); a word with no search tokens (a bare particle) is in neither."""
     asks = engine.analyzer.lexicon.question_words
-    words = []
+    about: list[str] = []
+    asked: list[str] = []
     for word in topic.split():
         try:
             tokens = engine.question_tokens(word)
         except QuestionError:
             continue
         if any(t not in asks for t in tokens):
-            words.append(word)
-    return " ".join(words)
+            about.append(word)
+        elif tokens:
+            asked.append(word)
+    return " ".join(about), " ".join(asked)
 
 
-def aspect(engine: Engine, topic: str) -> str:
-    """The topic's question words ("특징" of "TCP 특징"): what was asked about its subject."""
-    asks = engine.analyzer.lexicon.question_words
-    words = []
-    for word in topic.split():
-        try:
-            tokens = engine.question_tokens(word)
-        except QuestionError:
-            continue
-        if tokens and all(t in asks for t in tokens):
-            words.append(word)
-    return " ".join(words)
+def subject(engine: Engine, topic: str) -> str:
+    """The topic less its question words: after "Redis 특징", "단점은?" asks about Redis's 단점, not its
+    특징 (the maintainers' question words name an aspect; a follow-up brings its own)."""
+    return _split_topic(engine, topic)[0]
 
 
-def _same_aspect(engine: Engine, question: str, topic: str) -> str | None:
+def _same_aspect(engine: Engine, question: str, what: str, own: list[str], order_a: list[int]) -> str | None:
     """A question with a subject but no aspect of its own ("UDP는?" after "TCP 특징": UDP's 특징) takes
     the topic's aspect, when the section found so holds the question and more of the aspect; the question
     alone, when its own section already holds the aspect; else None (the subject rule decides)."""
     asks = engine.analyzer.lexicon.question_words
-    own, order_a, _, _ = engine.rank(question, 1)
-    what = aspect(engine, topic)
     if not own or any(t in asks for t in own) or not what or what in question:
         return None
     reading = combine(question, what)
@@ -94,24 +87,21 @@ def _same_aspect(engine: Engine, question: str, topic: str) -> str | None:
     wanted = [t for t in engine.question_tokens(what) if t not in own]
     if a == b:  # the question alone already finds its subject's section on that aspect
         return question if wanted and engine.coverage(wanted, a) > 0 else None
-    if engine.coverage(own, b) >= engine.coverage(own, a) and engine.coverage(wanted, b) > engine.coverage(
-        wanted, a
-    ):
-        return reading
-    return None
+    holds_question = engine.coverage(own, b) >= engine.coverage(own, a)
+    return reading if holds_question and engine.coverage(wanted, b) > engine.coverage(wanted, a) else None
 
 
 def choose(engine: Engine, question: str, topic: str) -> str:
     """``question``, or ``question`` + the topic's subject (or its aspect) when that clearly helps."""
     topic = topic.strip()
-    same = _same_aspect(engine, question, topic)
+    own, order_a, _, _ = engine.rank(question, 1)
+    subj, what = _split_topic(engine, topic)
+    same = _same_aspect(engine, question, what, own, order_a)
     if same is not None:
         return same
-    subj = subject(engine, topic)
     if not subj or subj in question:
         return question
     joined = combine(question, subj)
-    own, order_a, _, _ = engine.rank(question, 1)
     # Coverage of the whole topic, its aspect included: a section on the same aspect stays closer.
     about = [t for t in dict.fromkeys(engine.question_tokens(topic)) if t not in own]
     both, order_b, _, _ = engine.rank(joined, 1)

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from bot.index.vectors import chunk_line
+from bot.notes.display import FENCE
 from bot.notes.section import Section
 from bot.text import clip
 
@@ -38,7 +40,6 @@ SHARE = 0.5  # other units shown when they score at least this share of the best
 # dev set (eval/passages_dev.jsonl): the wanted phrase shown 0.754 -> 0.826 (80: 0.812, 200: 0.826),
 # median passage 183 -> 205 characters; "우분투에 도커 설치"'s item and block (200) stay alone.
 FILL = 120
-_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})([^`]*)$")
 _QUOTED_FENCE = re.compile(r"^(\s*(?:>[ \t]?)+)(`{3,}|~{3,})([^`]*)$")
 _HEADING = re.compile(r"^ {0,3}#{1,6}(?:\s|$)")
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
@@ -47,7 +48,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 _LONG_LINE = 300  # a prose line longer than this is cut into sentences
 _LABEL = 200  # a unit this short right before a code block introduces it
 _ASCII = re.compile(r"^[\x00-\x7f]+$")
-_SPACES = re.compile(r"[ \t]+")
 # A title naming several things: "장점과 단점", "TCP와 UDP", "A & B", "A, B", "A vs B".
 _SEVERAL = re.compile(r"[가-힣](?:와|과|및)\s|\s(?:및|and|vs\.?|&)\s|[,/·]", re.I)
 # Lines that show nothing: <br>, </div>, a rule. Not units (an <img> line is one).
@@ -94,7 +94,7 @@ def units(text: str) -> list[Unit]:
             i += 1
             continue
         quoted = _QUOTED_FENCE.match(line)
-        if m := _FENCE.match(line) or quoted:
+        if m := FENCE.match(line) or quoted:
             fence = m[2]
             quote = quoted[1] if quoted else ""  # a block inside a block quote: its lines carry "> "
             j = i + 1
@@ -105,7 +105,7 @@ def units(text: str) -> list[Unit]:
                         j -= 1
                         break
                     inner = inner[len(quote.rstrip()) :].lstrip()
-                c = _FENCE.match(inner)
+                c = FENCE.match(inner)
                 if c and not c[3].strip() and c[2][0] == fence[0] and len(c[2]) >= len(fence):
                     break
                 j += 1
@@ -158,7 +158,7 @@ def units(text: str) -> list[Unit]:
                 j < len(lines)
                 and lines[j].strip()
                 and not _ITEM.match(lines[j])
-                and not _FENCE.match(lines[j])
+                and not FENCE.match(lines[j])
                 and not _HEADING.match(lines[j])
             ):
                 j += 1
@@ -374,12 +374,11 @@ _forms_cache: tuple[Lexicon, dict[str, tuple[str, ...]]] | None = None
 
 def in_chunk(chunk: str, weight: float) -> Callable[[str], float]:
     """A bonus of ``weight`` for the units inside ``chunk`` (the section's part closest in meaning to the
-    question, index/vectors.py: its lines are the section's, spaces collapsed)."""
+    question: its lines are the section's, as index/vectors.chunk_line keeps them)."""
     lines = set(chunk.split("\n"))
 
     def bonus(unit: str) -> float:
-        own = [_SPACES.sub(" ", line).strip() for line in unit.split("\n")]
-        own = [line for line in own if line]
+        own = [line for line in map(chunk_line, unit.split("\n")) if line]
         return weight if own and all(line in lines for line in own) else 0.0
 
     return bonus

@@ -17,14 +17,13 @@ import discord
 from bot.answers.types import Answer, Result
 from bot.discord_app import limits
 from bot.discord_app.i18n import t
-from bot.notes.display import escape_markdown, file_url, to_display
+from bot.notes.display import FENCE, escape_markdown, file_url, to_display
 from bot.notes.section import Section
 from bot.text import clip
 
 ELLIPSIS = "…"
 _ZWSP = "\u200b"
 _TICKS = re.compile(r"`{3,}")
-_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _EMPHASIS = re.compile(r"(\*\*|__)")
 _PING = re.compile(r"@(everyone|here)\b|<(@[!&]?|#)(\d+)>")
@@ -83,7 +82,7 @@ def _lines(markdown: str) -> list[_Line]:
     out: list[_Line] = []
     opener: _Line | None = None
     for raw in markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        m = _FENCE.match(raw)
+        m = FENCE.match(raw)
         if opener is None:
             if m:
                 closer = m["indent"] + "```"

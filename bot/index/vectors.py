@@ -49,6 +49,11 @@ def model_id() -> str:
 
 
 # -- what is embedded ------------------------------------------------------------------------------
+def chunk_line(raw: str) -> str:
+    """A line as a chunk holds it: runs of spaces and tabs collapsed, stripped."""
+    return _SPACES.sub(" ", raw).strip()
+
+
 def section_chunks(sec: Section) -> list[str]:
     """The breadcrumb, then the section's own body cut at line ends into pieces of ~CHUNK_CHARS; a
     section with no body of its own (its text is in its sub-sections) is its breadcrumb alone."""
@@ -56,7 +61,7 @@ def section_chunks(sec: Section) -> list[str]:
     pieces: list[str] = []
     cur = ""
     for raw in sec.body.split("\n"):
-        line = _SPACES.sub(" ", raw).strip()
+        line = chunk_line(raw)
         if not line:
             continue
         while len(line) > CHUNK_CHARS:  # one long line (a paragraph without breaks)

@@ -26,7 +26,9 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import quote, urlsplit
 
 IMAGE = "🖼"
-_FENCE = re.compile(r"^(?P<indent> {0,3}|\s*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+# A fence line (its indent, its ``` or ~~~ run, its info string): what is code here is code for the
+# Discord renderer (discord_app/render.py) and for passages (answers/passage.py) too.
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 _QUOTED_FENCE = re.compile(r"^(\s*(?:>[ \t]?)+)(?:`{3,}|~{3,})")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -134,7 +136,7 @@ def _segments(markdown: str) -> Iterator[tuple[bool, str]]:
     quote = ""  # the "> " prefix of a fenced block inside a block quote, taken off its lines
     for line in markdown.split("\n"):
         if not fence and (q := _QUOTED_FENCE.match(line)):
-            opener = _FENCE.match(line[len(q[1]) :])
+            opener = FENCE.match(line[len(q[1]) :])
             if opener and not (opener["fence"][0] == "`" and "`" in opener["info"]):
                 quote, line = q[1], line[len(q[1]) :]
         elif fence and quote:
@@ -142,7 +144,7 @@ def _segments(markdown: str) -> Iterator[tuple[bool, str]]:
                 line = line[len(quote) :] if line.startswith(quote) else line[len(quote.rstrip()) :]
             else:  # the quote ended, and so did its block
                 quote = ""
-        m = _FENCE.match(line)
+        m = FENCE.match(line)
         if not fence and m and not (m["fence"][0] == "`" and "`" in m["info"]):
             if buf:
                 yield False, "\n".join(buf)
