@@ -216,6 +216,9 @@ def ascii_tokens(run: str) -> list[str]:
     return out
 
 
+KIWI_OPTIONS = {"load_multi_dict": False, "load_typo_dict": False}  # the source is hashed into index keys
+
+
 class Analyzer:
     """Thread-safe text analyzer. One Kiwi per analyzer; user words are added before the first call."""
 
@@ -227,8 +230,9 @@ class Analyzer:
         self.lexicon = lexicon
         # Without the multi-word dictionary ("데이터 시각화" as one NNP) Kiwi starts in about half the time
         # (~2.3 s, was ~4.8 s here); 21 of the corpora's 2,345 sections analyse differently (the words
-        # split), and every eval figure stayed the same.
-        self._kiwi = Kiwi(num_workers=num_workers, load_multi_dict=False)
+        # split), and every eval figure stayed the same. Without the internet-typo dictionary (됬다 -> 됐다)
+        # another ~0.3-0.4 s: 3 sections differ ("람다" read as a noun), no eval question does.
+        self._kiwi = Kiwi(num_workers=num_workers, **KIWI_OPTIONS)
         for word, tag in lexicon.user_words:
             self._kiwi.add_user_word(word, tag, 0)
         self._lock = threading.Lock()  # Kiwi objects are not documented as thread-safe
