@@ -45,16 +45,23 @@ def _hit(ex: Exchange, answer: Any) -> bool:
     )
 
 
-def score(exchanges: list[Exchange], engine_for: Callable[[str], Any]) -> dict[str, dict[str, float]]:
-    """{kind or "all": {"n", "ours", "alone", "joined"}} (hit@1 shares of the second turn)."""
+def score(
+    exchanges: list[Exchange], engine_for: Callable[[str], Any], misses: list[str] | None = None
+) -> dict[str, dict[str, float]]:
+    """{kind or "all": {"n", "ours", "alone", "joined"}} (hit@1 shares of the second turn); the
+    exchanges ours missed are appended to ``misses`` when given."""
     out: dict[str, dict[str, float]] = {}
     for ex in exchanges:
         engine = engine_for(ex.folder)
+        answer = ask_followup(engine, ex.q, ex.first)
         hits = {
-            "ours": _hit(ex, ask_followup(engine, ex.q, ex.first)),
+            "ours": _hit(ex, answer),
             "alone": _hit(ex, engine.ask(ex.q)),
             "joined": _hit(ex, engine.ask(combine(ex.q, ex.first))),
         }
+        if misses is not None and not hits["ours"]:
+            got = answer.best.section.title if answer.best else "(declined)"
+            misses.append(f"[{ex.kind} {ex.folder}] {ex.first} -> {ex.q} : {got} (want {ex.expect[0].title})")
         for key in (ex.kind, "all"):
             row = out.setdefault(key, {"n": 0, "ours": 0, "alone": 0, "joined": 0})
             row["n"] += 1
@@ -119,6 +126,11 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m bot.evaluation.followups")
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
+    # followups.jsonl: our own set; followups3.jsonl: written blind by a helper, a development set (tuned
+    # on); followups2.jsonl: written blind by another helper, held out (never tuned on, misses not read).
+    parser.add_argument("--set", action="append", dest="sets", metavar="NAME", help="default: all three")
+    parser.add_argument("--misses", action="store_true", help="list the exchanges missed")
+    parser.add_argument("--no-forum", action="store_true", help="skip the forum-post rates")
     args = parser.parse_args(argv)
     cache = Path(tempfile.gettempdir()) / "notes-followups-cache"
 
@@ -131,15 +143,20 @@ def main(argv: list[str] | None = None) -> None:
 
     seed, corpora = service(SEED_KNOWLEDGE), service(corpora_folder(args.corpora))
     engines = {"seed": seed.engine, "corpora": corpora.engine}
-    # followups.jsonl: our own set (tuned on); followups2.jsonl: written blind by a helper, held out.
-    for name in ("followups", "followups2"):
+    for name in args.sets or ("followups", "followups3", "followups2"):
         if not (EVAL_DIR / f"{name}.jsonl").is_file():
+            print(f"{name}: skipped, eval/{name}.jsonl not found")
             continue
-        for kind, row in score(load_exchanges(name), engines.__getitem__).items():
+        missed: list[str] = []
+        for kind, row in score(load_exchanges(name), engines.__getitem__, missed).items():
             print(
                 f"{name} [{kind}] n={row['n']:.0f}: ours {row['ours']:.3f}  "
                 f"alone {row['alone']:.3f}  joined {row['joined']:.3f}"
             )
+        for m in missed if args.misses else ():
+            print("  " + m)
+    if args.no_forum:
+        return
     r = forum_rates(corpora)
     print(
         f"forum posts (seed + corpora): in scope {r['in_scope']}: /ask hit@1 {r['ask_hit']:.3f}, "
