@@ -157,7 +157,9 @@ class SemanticWorker:
         matrix = self.cache.matrix(chunks.keys)
         if matrix is None:
             return False
-        engine.semantic = SemanticIndex(chunks, matrix, len(engine.index.sections), self.embedder)
+        # Saved before the channel joins: whoever sees it joined (a restart, a test) finds the vectors on
+        # disk. Pruning is the reindex verb's (embed_all): this cache may serve others.
         if self.cache.dirty:
-            self.cache.save()  # pruning is the reindex verb's (embed_all): this cache may serve others
+            self.cache.save()
+        engine.semantic = SemanticIndex(chunks, matrix, len(engine.index.sections), self.embedder)
         return True
