@@ -48,8 +48,8 @@ def test_a_question_declined_alone_is_asked_with_the_topic_when_its_section_hold
     section holds most of what was asked, so "고마워요" in a Docker thread stays declined."""
     real = seed_engine.ask
 
-    def declines_bare(question: str, top: int = 3):
-        answer = real(question, top)
+    def declines_bare(question: str, top: int = 3, within=None):
+        answer = real(question, top, within)
         if "도커" not in question:  # what the everyday-talk check does on a large folder
             return type(answer)(question, False, (), "declined", ())
         return answer
@@ -79,6 +79,58 @@ def test_a_new_subject_without_an_aspect_takes_the_topics_aspect(tmp_path, build
     assert ask_followup(engine, "UDP는?", "TCP 특징").results[0].section.title == "UDP 특징"
     assert choose(engine, "UDP 역사", "TCP 특징") == "UDP 역사"
     assert choose(engine, "UDP는?", "TCP") == "UDP는?"
+
+
+def _two_notes(tmp_path: Path, build_engine):
+    import shutil
+
+    shutil.copytree(ROOT / "knowledge" / "_dictionary", tmp_path / "_dictionary")
+    redis = (
+        "# Redis\n\nRedis는 인메모리 키-값 저장소다.\n\n## 장점\n\n빠르다.\n\n"
+        "## 단점\n\n메모리가 비싸다. 데이터가 휘발될 수 있다.\n\n## Read Committed\n\n커밋된 값만 읽는다.\n"
+    )
+    kafka = (
+        "# Kafka\n\nKafka는 분산 메시지 브로커다.\n\n## 장점\n\n처리량이 높다.\n\n"
+        "## 단점\n\n운영이 복잡하고 메시지 순서는 파티션 안에서만 지켜진다. 설정 항목이 아주 많다.\n"
+    )
+    (tmp_path / "redis.md").write_text(redis, encoding="utf-8")
+    (tmp_path / "kafka.md").write_text(kafka, encoding="utf-8")
+    return build_engine(tmp_path)
+
+
+def test_a_follow_up_is_answered_in_the_topics_note(tmp_path, build_engine):
+    """ "단점은?" in a thread about Redis is Redis's 단점, though Kafka's 단점 says more; a section
+    named only in a heading of the thread's note ("Read Committed는?") is found there; a question
+    about another note keeps its own answer."""
+    engine = _two_notes(tmp_path, build_engine)
+    answer = ask_followup(engine, "단점은?", "Redis가 뭐야")
+    assert answer.answered and answer.best.section.source == "redis.md", answer
+    assert answer.best.section.title == "단점"
+    assert ask_followup(engine, "단점은?", "Kafka가 뭐야").best.section.source == "kafka.md"
+    assert ask_followup(engine, "Read Committed는?", "Redis 장점").best.section.title == "Read Committed"
+    other = ask_followup(engine, "Kafka 장점", "Redis가 뭐야")
+    assert other.best.section.source == "kafka.md" and other.best.section.title == "장점"
+
+
+def test_thanks_and_small_talk_in_a_thread_are_not_answered(seed_engine, tmp_path, build_engine):
+    """After an answer people say thanks or make plans: no section is pushed on them (the old chooser
+    joined "thanks!" to the topic and answered it in most threads)."""
+    talk = ("고마워요!", "thanks!", "다음 주에 또 봐요", "좋은 하루 보내세요", "ok got it", "수고하셨습니다")
+    two = _two_notes(tmp_path, build_engine)
+    for engine, topic in ((seed_engine, "도커 설치 방법"), (two, "Redis가 뭐야")):
+        for line in talk:
+            assert not ask_followup(engine, line, topic).answered, (topic, line)
+        assert ask_followup(engine, "어떻게 해요?", topic).answered  # nothing but a question: leans
+
+
+def test_ask_within_a_note(tmp_path, build_engine):
+    engine = _two_notes(tmp_path, build_engine)
+    first = next(i for i, s in enumerate(engine.index.sections) if s.source == "redis.md")
+    note = engine.note_of(first)
+    assert {engine.index.sections[i].source for i in note} == {"redis.md"} and len(note) == 4
+    inside = engine.ask("단점", 3, within=note)
+    assert inside.answered and {r.section.source for r in inside.results} == {"redis.md"}
+    assert not engine.ask("Kafka 운영", 3, within=note).answered  # nothing of it in Redis's note
 
 
 @pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")

@@ -340,9 +340,10 @@ class Engine:
         return self._rank(question, top)[:4]
 
     def _rank(
-        self, question: str, top: int = 3
+        self, question: str, top: int = 3, within: range | None = None
     ) -> tuple[list[str], list[int], np.ndarray, str | None, np.ndarray | None]:
-        """rank() and the semantic scores (None without the channel)."""
+        """rank() and the semantic scores (None without the channel); ``within``: only these sections
+        are ranked (a follow-up answered inside its topic's note)."""
         tokens, mended = self.question_terms(question)
         if not tokens:
             return tokens, [], np.zeros(0), mended, None
@@ -355,6 +356,11 @@ class Engine:
         # (confidence >= semantic_sure) — so the query is not embedded, most of a fused answer's time.
         sem = self.semantic_scores(question) if weight > 0 else None
         scores = self.fused(lexical, sem, weight)
+        if within is not None:
+            outside = np.ones(len(scores), dtype=bool)
+            outside[within.start : within.stop] = False
+            scores = np.where(outside, -np.inf, scores)
+            lexical = np.where(outside, 0.0, lexical)
         top = max(1, top)
         # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
         k = min(top * 4 if self.tuning.diversify else top, len(scores))
@@ -433,8 +439,21 @@ class Engine:
             return True
         return self._z(sem, doc) >= t.semantic_min_z
 
-    def ask(self, question: str, top: int = 3) -> Answer:
-        tokens, order, scores, mended, sem = self._rank(question, top)
+    def note_of(self, doc: int) -> range:
+        """The ids of the sections of section ``doc``'s note (a note's sections are consecutive)."""
+        secs = self.index.sections
+        source = secs[doc].source
+        start, stop = doc, doc + 1
+        while start > 0 and secs[start - 1].source == source:
+            start -= 1
+        while stop < len(secs) and secs[stop].source == source:
+            stop += 1
+        return range(start, stop)
+
+    def ask(self, question: str, top: int = 3, within: range | None = None) -> Answer:
+        """The answer from the notes (``within``: from these sections only, declined only when their best
+        holds too little of the question)."""
+        tokens, order, scores, mended, sem = self._rank(question, top, within)
         if not tokens:
             return Answer(
                 question,
@@ -446,13 +465,16 @@ class Engine:
             )
         secs = self.index.sections
         confidence = self._confidence(tokens, order[0]) if order else 0.0
-        if (
-            not order
-            or confidence < self.tuning.min_confidence
-            or not self._topical(tokens, order[0])
-            or not self._stands_out(sem, order[0], confidence)
-            or self._talk(question, tokens, order[0], sem)
-        ):
+        declined = not order or confidence < self.tuning.min_confidence
+        # Asked within a note (a follow-up in its thread's note), the conversation is the context: the
+        # checks against everyday talk are the caller's (answers/followup.py _leans).
+        if not declined and within is None:
+            declined = (
+                not self._topical(tokens, order[0])
+                or not self._stands_out(sem, order[0], confidence)
+                or self._talk(question, tokens, order[0], sem)
+            )
+        if declined:
             near = [secs[i].title for i in order][:3]
             return Answer(
                 question,

@@ -83,6 +83,24 @@ CHIT_CHAT = (
 )  # fmt: skip
 
 
+# What people say in a thread after an answer that asks the notes nothing.
+THREAD_TALK = (
+    "고마워요!", "ㅋㅋㅋ 알겠어요", "오늘 점심 뭐 먹지", "내일 스터디 몇 시예요?", "thanks!",
+    "좋은 하루 보내세요", "오 신기하다", "ok got it", "다음 주에 또 봐요", "수고하셨습니다",
+)  # fmt: skip
+
+
+def thread_talk(exchanges: list[Exchange], engine_for: Callable[[str], Any]) -> tuple[int, int]:
+    """(answered, asked): THREAD_TALK said after every exchange's first question; each answer is a
+    section pushed on someone who asked nothing."""
+    answered = asked = 0
+    for ex in exchanges:
+        for line in THREAD_TALK:
+            asked += 1
+            answered += ask_followup(engine_for(ex.folder), line, ex.first).answered
+    return answered, asked
+
+
 def forum_rates(service: Any, sets: tuple[str, ...] = ("seed", "corpora", "heldout")) -> dict[str, float]:
     """Forum posts titled with the eval questions: right section answered (vs /ask), off-topic silent."""
     from bot.evaluation.data import load_questions
@@ -155,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         for m in missed if args.misses else ():
             print("  " + m)
+        said, asked = thread_talk(load_exchanges(name), engines.__getitem__)
+        print(f"{name}: thanks and small talk after the first answer: {said} of {asked} answered")
     if args.no_forum:
         return
     r = forum_rates(corpora)

@@ -122,6 +122,9 @@ RUNS = (
     # Written blind for issue 16 (the wanted phrase of each answer): also a third held-out retrieval set.
     ("passages seed", "passages", "seed", "seed"),
     ("passages corpora", "passages", "corpora", "corpora"),
+    # Written blind by a third helper (issue 15's "eval that cannot flatter us"), frozen before tuning.
+    ("heldout3 seed", "heldout3", "seed", "seed"),
+    ("heldout3 corpora", "heldout3", "corpora", "corpora"),
 )
 EVAL_VECTORS = EVAL_DIR.parent / ".cache" / "eval" / "vectors.npz"  # by content: shared by every run
 
