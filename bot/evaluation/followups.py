@@ -87,6 +87,7 @@ CHIT_CHAT = (
 THREAD_TALK = (
     "고마워요!", "ㅋㅋㅋ 알겠어요", "오늘 점심 뭐 먹지", "내일 스터디 몇 시예요?", "thanks!",
     "좋은 하루 보내세요", "오 신기하다", "ok got it", "다음 주에 또 봐요", "수고하셨습니다",
+    "how are you doing?", "what time do we meet tomorrow?",
 )  # fmt: skip
 
 
