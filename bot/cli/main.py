@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--guild", type=int, default=None, metavar="ID", help="sync to one guild (instant)")
 
     e = sub.add_parser("eval", help="answer quality on eval/*.jsonl against the peers")
-    sets = ["seed", "corpora", "heldout", "heldout2", "passages_dev", "passages", "heldout3", "all"]
+    sets = ["seed", "corpora", "heldout", "heldout2", "passages_dev", "passages", "dev2", "heldout3", "all"]
     e.add_argument("--set", choices=sets, default="all")
     e.add_argument("--corpora", default=None, metavar="DIR", help="default ../shared/corpora")
     e.add_argument("--json", action="store_true")

@@ -122,6 +122,9 @@ RUNS = (
     # Written blind for issue 16 (the wanted phrase of each answer): also a third held-out retrieval set.
     ("passages seed", "passages", "seed", "seed"),
     ("passages corpora", "passages", "corpora", "corpora"),
+    # Written blind by a fourth helper: a development set (declining and ranking on paraphrases).
+    ("dev2 seed", "dev2", "seed", "seed"),
+    ("dev2 corpora", "dev2", "corpora", "corpora"),
     # Written blind by a third helper (issue 15's "eval that cannot flatter us"), frozen before tuning.
     ("heldout3 seed", "heldout3", "seed", "seed"),
     ("heldout3 corpora", "heldout3", "corpora", "corpora"),
