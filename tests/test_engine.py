@@ -261,3 +261,28 @@ def test_examples_are_section_titles(seed_engine) -> None:
 def test_build_report(seed_engine) -> None:
     r = seed_engine.report
     assert (r.files, r.sections, r.warnings) == (1, 18, ())
+
+
+def test_what_is_x_prefers_the_section_titled_x(tmp_path: Path, build_engine) -> None:
+    """ "트라이 자료구조가 뭐야?" is answered by "트라이(Trie)", not by the overview that repeats both
+    words; a question with an aspect ("트라이 장점이 뭐야?") is ranked as before."""
+    import shutil
+
+    from bot.evaluation.run import tuned
+
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "knowledge" / "_dictionary", tmp_path / "_dictionary"
+    )
+    overview = (
+        "# 자료구조\n\n자료구조 정리. 트라이 자료구조, 힙 자료구조, 스택 자료구조를 다룬다. "
+        "트라이 자료구조는 문자열 자료구조이고 트라이 자료구조 구현은 아래에.\n\n"
+        "## 트라이(Trie)\n\n문자열을 저장하고 효율적으로 탐색하기 위한 트리 형태의 구조.\n\n"
+        "## 트라이 장점\n\n검색이 빠르다.\n\n## 힙\n\n완전 이진 트리.\n"
+    )
+    (tmp_path / "ds.md").write_text(overview, encoding="utf-8")
+    engine = build_engine(tmp_path)
+    with tuned(engine, whatis_title=False):
+        assert engine.ask("트라이 자료구조가 뭐야?").best.section.title == "자료구조"  # the overview wins
+    assert engine.ask("트라이 자료구조가 뭐야?").best.section.title == "트라이(Trie)"
+    assert engine.ask("트라이가 뭐임").best.section.title == "트라이(Trie)"
+    assert engine.ask("트라이 장점이 뭐야?").best.section.title == "트라이 장점"

@@ -76,6 +76,11 @@ class Tuning:
     # question's term weight more (only when the question was embedded for ranking anyway).
     passage_chunk_share: float = 0.5  # blind-written dev set: phrase shown 57 -> 58 of 69 (0.25-1.0)
 
+    # "X가 뭐야" / "what is X": among the best results, the section titled X itself ("AWS EC2", not "도커와
+    # AWS EC2의 차이" nor "X의 특징") comes first (Engine._about; structure, no model).
+    whatis_title: bool = True
+    whatis_depth: int = 10  # how many of the best results may be moved up
+
     def channel_weight(self, channel: str) -> float:
         """A persisted channel's weight in the sum of scores (index/build.py's CHANNELS): the morphemes
         are the base (1), the Hangul bigrams weigh gram_weight; a new channel's knob goes here."""
@@ -83,6 +88,14 @@ class Tuning:
 
 
 SHOWN_CHARS = 4096  # what one Discord embed shows of an answer
+# "What is X" in Korean chat and English; comparisons ("A랑 B 차이가 뭐야") pass too but rarely have a
+# section titled by their words alone.
+_WHATIS = re.compile(
+    r"뭐야|뭐예요|뭐에요|뭔가요|뭔데|뭐임|머임|뭐지|뭐냐|무엇|이란|란\s*[?？]?\s*$|\bwhat\s*(?:is|are|'s)\b",
+    re.I,
+)
+_DEFINING = frozenset({"개념", "정의", "의미", "뜻", "소개", "무엇", "란", "이란", "what"})
+_TITLE_EXTRAS = re.compile(r"\([^)]*\)|^[\s\d.]+|[^\w\s]")
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
 
 
@@ -117,6 +130,7 @@ class Engine:
         self._keyness: np.ndarray | None = None
         self.semantic: SemanticIndex | None = None  # set by answers/semantic.py once vectors are ready
         self._titles: TitleList | None = None
+        self._titles_seen: dict[int, frozenset[str]] = {}  # _title_words, per section id
 
     # -- building (answers/store.py: from the index store; build_engine: in memory) -----------------
     @classmethod
@@ -370,6 +384,8 @@ class Engine:
         recall = sem is not None and self.tuning.semantic_recall
         ranked = [i for i in sorted(best.tolist(), key=lambda i: (-scores[i], i)) if recall or lexical[i] > 0]
         secs = self.index.sections
+        if self.tuning.whatis_title and _WHATIS.search(question):
+            ranked = self._about(tokens, ranked)
         order: list[int] = []
         for i in ranked:
             if len(order) == top:
@@ -377,6 +393,35 @@ class Engine:
             if not (self.tuning.diversify and any(shows(secs[j], secs[i]) for j in order)):
                 order.append(i)
         return tokens, order, scores, mended, sem
+
+    def _about(self, tokens: list[str], ranked: list[int]) -> list[int]:
+        """``ranked`` with the first section titled by the question's subject moved to the front: its
+        title's words (numbering and a parenthesis dropped) are all the question's, and include the
+        question's rarest word ("트라이 자료구조가 뭐야?" -> "트라이(Trie)", not "자료구조")."""
+        bm, asks = self.index.bm25, self.analyzer.lexicon.question_words
+        if any(t in asks for t in tokens):  # an aspect asked too ("도커 단점 뭐임"): not "what is X"
+            return ranked
+        subject = {t for t in tokens if not t.isdigit()}
+        known = [t for t in subject if t in bm.vocab]
+        if not known:
+            return ranked
+        rarest = max(known, key=lambda t: float(bm.idf[bm.vocab[t]]))
+        for k, i in enumerate(ranked[: self.tuning.whatis_depth]):
+            words = self._title_words(i)
+            if words and rarest in words and words <= subject:
+                return [i, *ranked[:k], *ranked[k + 1 :]] if k else ranked
+        return ranked
+
+    def _title_words(self, doc: int) -> frozenset[str]:
+        """A section title's search words, without its numbering, a parenthesis or a word that says it
+        defines ("개념", "정의": "X의 개념" is about X; "X 작동 원리" is not)."""
+        words = self._titles_seen.get(doc)
+        if words is None:
+            core = _TITLE_EXTRAS.sub(" ", self.index.sections[doc].title)
+            tokens = self.analyzer.tokenize(core)
+            words = frozenset(t for t in tokens if t not in _DEFINING and not t.isdigit())
+            self._titles_seen[doc] = words
+        return words
 
     def coverage(self, tokens: list[str], doc: int) -> float:
         """The engine's confidence that section ``doc`` answers ``tokens`` (see _confidence); 1.0 when
