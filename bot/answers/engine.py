@@ -402,10 +402,10 @@ class Engine:
         if any(t in asks for t in tokens):  # an aspect asked too ("도커 단점 뭐임"): not "what is X"
             return ranked
         subject = {t for t in tokens if not t.isdigit()}
-        known = [t for t in subject if t in bm.vocab]
+        known = [t for t in dict.fromkeys(tokens) if t in subject and t in bm.vocab]
         if not known:
             return ranked
-        rarest = max(known, key=lambda t: float(bm.idf[bm.vocab[t]]))
+        rarest = max(known, key=lambda t: float(bm.idf[bm.vocab[t]]))  # a tie: the question's first
         for k, i in enumerate(ranked[: self.tuning.whatis_depth]):
             words = self._title_words(i)
             if words and rarest in words and words <= subject:
