@@ -50,8 +50,12 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
         return engine.ask(question, top)  # "고마워요", "다음 주에 또 봐요": not about the topic
     if note is not None and tokens:
         inside = engine.ask(question, top, within=note)
-        if inside.answered and inside.confidence >= engine.ask(question, 1).confidence:
-            return inside  # the topic's note holds the question as well as any section does
+        if inside.answered:
+            # The best section anywhere, ranked only (no passage, no decline checks that may embed):
+            # an answered inside has weight, where coverage and the answer's confidence agree.
+            _, order, _, _ = engine.rank(question, 1)
+            if inside.confidence >= (engine.coverage(tokens, order[0]) if order else 0.0):
+                return inside  # the topic's note holds the question as well as any section does
     chosen = choose(engine, question, topic)
     answer = engine.ask(chosen, top)
     if answer.answered or chosen != question:
