@@ -166,15 +166,15 @@ def main(argv: list[str] | None = None) -> None:
         if not (EVAL_DIR / f"{name}.jsonl").is_file():
             print(f"{name}: skipped, eval/{name}.jsonl not found")
             continue
-        missed: list[str] = []
-        for kind, row in score(load_exchanges(name), engines.__getitem__, missed).items():
+        exchanges, missed = load_exchanges(name), []
+        for kind, row in score(exchanges, engines.__getitem__, missed).items():
             print(
                 f"{name} [{kind}] n={row['n']:.0f}: ours {row['ours']:.3f}  "
                 f"alone {row['alone']:.3f}  joined {row['joined']:.3f}"
             )
         for m in missed if args.misses else ():
             print("  " + m)
-        said, asked = thread_talk(load_exchanges(name), engines.__getitem__)
+        said, asked = thread_talk(exchanges, engines.__getitem__)
         print(f"{name}: thanks and small talk after the first answer: {said} of {asked} answered")
     if args.no_forum:
         return
