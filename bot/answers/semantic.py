@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.answers.talk import talk_ceiling
 from bot.index.vectors import Chunks, Embedder, SemanticIndex, VectorCache
 from bot.notes.section import Section
 
@@ -161,5 +162,7 @@ class SemanticWorker:
         # disk. Pruning is the reindex verb's (embed_all): this cache may serve others.
         if self.cache.dirty:
             self.cache.save()
-        engine.semantic = SemanticIndex(chunks, matrix, len(engine.index.sections), self.embedder)
+        semantic = SemanticIndex(chunks, matrix, len(engine.index.sections), self.embedder)
+        semantic.talk_ceiling = talk_ceiling(semantic)
+        engine.semantic = semantic
         return True

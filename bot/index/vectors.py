@@ -119,6 +119,7 @@ class Embedder:
         self._model = model
         self._lock = threading.Lock()  # one call at a time into the C engine
         self._queries: dict[str, np.ndarray] = {}  # oldest first
+        self._fixed: dict[tuple[str, ...], np.ndarray] = {}
 
     @classmethod
     def load(cls) -> Embedder | None:
@@ -150,6 +151,19 @@ class Embedder:
             if len(self._queries) > QUERY_CACHE:
                 del self._queries[next(iter(self._queries))]
         return out
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of fixed query texts, (len(texts), DIM), kept for this model's life (not in the
+        question cache: they would push the questions out)."""
+        key = tuple(texts)
+        hit = self._fixed.get(key)
+        if hit is None:
+            rows = []
+            for text in key:  # the lock per text: a question asked meanwhile waits for one, not all
+                with self._lock:
+                    rows.append(np.asarray(self._model.query(text), dtype=np.float32).reshape(DIM))  # type: ignore[attr-defined]
+            hit = self._fixed[key] = np.stack(rows) if rows else np.zeros((0, DIM), np.float32)
+        return hit
 
 
 # -- persisted vectors -----------------------------------------------------------------------------
@@ -262,6 +276,8 @@ class SemanticIndex:
         # reduceat needs each owner's first chunk; sections without chunks do not occur (>= breadcrumb)
         self._starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
         self._owners = self.owner[self._starts]
+        # How close everyday talk comes to these chunks (answers/talk.py); None: not measured, no rescue.
+        self.talk_ceiling: float | None = None
 
     def best_chunk(self, question: str, section: int) -> str | None:
         """The text of section ``section``'s chunk closest to the question, when it has several."""
@@ -274,6 +290,13 @@ class SemanticIndex:
             return None
         sims = np.einsum("ij,j->i", self.matrix[start:end], self.embedder.query(question))
         return self.texts[start + int(np.argmax(sims))]
+
+    def ceiling(self, vectors: np.ndarray) -> float:
+        """The highest cosine any of these query vectors has to any chunk (answers/talk.py). Once per
+        index, in the background: `@` (BLAS) is fine here, unlike on a question's path (scores())."""
+        if not len(vectors) or not len(self.matrix):
+            return 1.0
+        return float((self.matrix @ vectors.T).max())
 
     def score(self, query: Query) -> np.ndarray:
         """The channels' scoring shape (index/channels.py's Scorer): every section's score."""
