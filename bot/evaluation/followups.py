@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.evaluation.followups")
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
     # followups.jsonl: our own set; followups3.jsonl: written blind by a helper, a development set (tuned
-    # on); followups2.jsonl: written blind by another helper, held out (never tuned on, misses not read).
+    # on); followups2.jsonl: written blind by another helper, held out (never tuned on, misses not read);
+    # followups4.jsonl (2026-12-02, 180 exchanges): a third blind helper, held out the same way.
     parser.add_argument("--set", action="append", dest="sets", metavar="NAME", help="default: all three")
     parser.add_argument("--misses", action="store_true", help="list the exchanges missed")
     parser.add_argument("--no-forum", action="store_true", help="skip the forum-post rates")
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
 
     seed, corpora = service(SEED_KNOWLEDGE), service(corpora_folder(args.corpora))
     engines = {"seed": seed.engine, "corpora": corpora.engine}
-    for name in args.sets or ("followups", "followups3", "followups2"):
+    for name in args.sets or ("followups", "followups3", "followups2", "followups4"):
         if not (EVAL_DIR / f"{name}.jsonl").is_file():
             print(f"{name}: skipped, eval/{name}.jsonl not found")
             continue
