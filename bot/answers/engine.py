@@ -200,7 +200,7 @@ class Engine:
             return tokens, None
         out: list[str] = []
         mended = text
-        for t in tokens:
+        for t in self.repair.rejoin(tokens, text.lower()):
             if t in self.index.bm25.vocab:
                 out.append(t)
                 continue

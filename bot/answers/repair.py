@@ -1,8 +1,11 @@
 """Question words the notes never use, mended before scoring (an unknown word scores nothing).
 
-In order: a particle Kiwi left attached (우부투에 -> 우부투), a typo one edit from a known word
-(우부투 -> 우분투, tokens/spelling.py; only for strings that are not everyday words themselves), words
-written together (투포인터알고리즘 -> 투 포인터 알고리즘).
+In order: a particle Kiwi left attached (우부투에 -> 우부투), a derivational suffix on a word the notes
+use bare (멱등성 -> 멱등: Kiwi keeps "X성" whole where its dictionary has it), a typo one edit from a known
+word (우부투 -> 우분투, tokens/spelling.py; only for strings that are not everyday words themselves),
+words written together (투포인터알고리즘 -> 투 포인터 알고리즘). And over the question's tokens
+(`rejoin`): two pieces Kiwi cut from one written word that the notes hold whole (블랙스완이 -> 블랙 +
+스완, the notes' 블랙스완).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ PARTICLES = sorted(
     key=len,
     reverse=True,
 )  # fmt: skip
+# Noun-forming suffixes Kiwi may keep attached to a word the notes use without them (Korean grammar).
+SUFFIXES = ("성", "화", "적", "형", "식", "법", "론")
 _MAX_SPLIT = 24  # longer runs are not worth a quadratic split
 
 
@@ -70,6 +75,11 @@ class QueryRepair:
             if stem in self.vocab:
                 return (stem,)
         for stem in stems:
+            for suffix in SUFFIXES:
+                bare = stem[: -len(suffix)]
+                if stem.endswith(suffix) and len(bare) >= 2 and bare in self.vocab:
+                    return (bare,)
+        for stem in stems:
             # A real word ("프리", "페어") is not a typo of a note's word ("트리", "제어"), however close.
             fixed = None if self.is_word(stem) else self.speller.correct(stem, self.vocab, self.weight)
             if fixed:
@@ -79,6 +89,23 @@ class QueryRepair:
             if parts:
                 return parts
         return (word,)
+
+    def rejoin(self, tokens: list[str], text: str) -> list[str]:
+        """Neighbouring tokens, one of them unknown, that the notes know as one word written so in the
+        question ("블랙" + "스완" where the question says 블랙스완 and the notes index 블랙스완)."""
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            if i + 1 < len(tokens):
+                a, b = tokens[i], tokens[i + 1]
+                whole = a + b
+                if (a not in self.vocab or b not in self.vocab) and whole in self.vocab and whole in text:
+                    out.append(whole)
+                    i += 2
+                    continue
+            out.append(tokens[i])
+            i += 1
+        return out
 
     def split(self, word: str) -> tuple[str, ...] | None:
         """Fewest known words that spell word exactly (at least two), or None."""

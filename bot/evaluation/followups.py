@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     # followups.jsonl: our own set; followups3.jsonl: written blind by a helper, a development set (tuned
     # on); followups2.jsonl: written blind by another helper, held out (never tuned on, misses not read);
     # followups4.jsonl (2026-12-02, 180 exchanges): a third blind helper, held out the same way.
-    parser.add_argument("--set", action="append", dest="sets", metavar="NAME", help="default: all three")
+    parser.add_argument("--set", action="append", dest="sets", metavar="NAME", help="default: all four")
     parser.add_argument("--misses", action="store_true", help="list the exchanges missed")
     parser.add_argument("--no-forum", action="store_true", help="skip the forum-post rates")
     args = parser.parse_args(argv)
