@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.followup import ask_followup, choose
+from bot.answers.followup import _leans, ask_followup, choose
 from bot.evaluation.followups import load_exchanges, score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +110,25 @@ def test_a_follow_up_is_answered_in_the_topics_note(tmp_path, build_engine):
     assert ask_followup(engine, "Read Committed는?", "Redis 장점").best.section.title == "Read Committed"
     other = ask_followup(engine, "Kafka 장점", "Redis가 뭐야")
     assert other.best.section.source == "kafka.md" and other.best.section.title == "장점"
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
+def test_a_follow_up_naming_a_heading_in_another_form_leans_on_the_topic(corpora_engine):
+    """The heading's words are compared as the question's search words ("피해야" and the heading's
+    "피해야" are both 피하, an everyday word), not as letters: in a thread about indexes, "the cases to
+    avoid then?" leans on the index note, which has such a heading; another note's thread does not."""
+    engine = corpora_engine
+    question = "반대로 피해야 하는 경우는?"
+    tokens = engine.question_tokens(question)
+
+    def note(path: str) -> range:
+        secs = engine.index.sections
+        return engine.note_of(next(i for i, s in enumerate(secs) if s.source.endswith(path)))
+
+    assert _leans(engine, question, tokens, note("Database/[DB] Index.md"))
+    assert not _leans(engine, question, tokens, note("Algorithm/QuickSort.md"))
+    answer = ask_followup(engine, question, "DB 인덱스 쓰면 좋은 경우가 언제야?")
+    assert answer.answered and answer.best.section.source.endswith("Database/[DB] Index.md"), answer
 
 
 def test_thanks_and_small_talk_in_a_thread_are_not_answered(seed_engine, tmp_path, build_engine):

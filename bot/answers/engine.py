@@ -418,12 +418,12 @@ class Engine:
             return ranked
         rarest = max(known, key=lambda t: float(bm.idf[bm.vocab[t]]))  # a tie: the question's first
         for k, i in enumerate(ranked[: self.tuning.whatis_depth]):
-            words = self._title_words(i)
+            words = self.title_words(i)
             if words and rarest in words and words <= subject:
                 return [i, *ranked[:k], *ranked[k + 1 :]] if k else ranked
         return ranked
 
-    def _title_words(self, doc: int) -> frozenset[str]:
+    def title_words(self, doc: int) -> frozenset[str]:
         """A section title's search words, without its numbering, a parenthesis or a word that says it
         defines ("개념", "정의": "X의 개념" is about X; "X 작동 원리" is not)."""
         words = self._titles_seen.get(doc)

@@ -98,7 +98,8 @@ def _leans(engine: Engine, question: str, tokens: list[str], note: range | None)
     if not words:
         return True
     bm, key = engine.index.bm25, engine.keyness()
-    titles = " ".join(engine.index.sections[i].title.lower() for i in note) if note is not None else ""
+    # The headings' search words, as the question's are (피해야 -> 피하): not their letters.
+    titles = frozenset().union(*(engine.title_words(i) for i in note)) if note is not None else frozenset()
     for t in words:
         i = bm.vocab.get(t)
         if i is not None and (key[i] >= LEAN_KEYNESS or t in titles):
