@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.notes.display import escape_markdown, file_url, resolve, to_display
+from bot.notes.display import escape_markdown, file_url, links_only, resolve, to_display
 
 BASE = "https://git.example/org/notes/blob/main"
 RAW_HTML = re.compile(r"<(?:br|img|div|details|summary|span|p|a|table|script)\b|&nbsp;|&lt;|&gt;", re.I)
@@ -96,3 +96,14 @@ def test_urls():
     assert resolve("/img/a.png", BASE, "x/y.md") == f"{BASE}/img/a.png"
     assert resolve("mailto:a@b.c", "", "") == "mailto:a@b.c"
     assert resolve("data:image/png;base64,xx", BASE, "a.md") == ""
+
+
+def test_a_list_of_links_is_told_from_a_section_that_has_links() -> None:
+    hub = (
+        "### Redis\n\n✅ [Redis 특징](docs/a.md)\n\n✅ [설치하기](docs/b.md)\n\n#### 더\n\n- <https://x.io>\n"
+    )
+    assert links_only(hub)
+    assert links_only("## 목차\n\n1. [하나](a.md)\n2. [둘](b.md)\n* https://example.com/c\n")
+    assert not links_only("## Redis\n\nRedis는 인메모리 저장소다. [문서](a.md)\n")
+    assert not links_only("## 목록\n\n- [하나](a.md)\n- 설명이 붙은 줄 [둘](b.md)\n")
+    assert not links_only("## 빈 절\n")  # no link at all: a heading waiting for text, not a hub

@@ -282,11 +282,15 @@ def test_what_is_x_prefers_the_section_titled_x(tmp_path: Path, build_engine) ->
         "heap.md": "# 힙\n\n완전 이진 트리 기반의 자료구조.\n",
         "stack.md": "# 스택\n\n후입선출 자료구조.\n",
         "queue.md": "# 큐\n\n선입선출 자료구조.\n",
+        # A README's list of links titled like the topic: it points to the topic, it is not about it.
+        "README.md": "# 목차\n\n## 트라이(Trie)\n\n- [트라이 자료구조 정리](trie.md)\n"
+        "- [트라이 자료구조 구현](trie.md)\n",
     }
     for name, text in notes.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     engine = build_engine(tmp_path)
     with tuned(engine, whatis_title=False):
         assert engine.ask("트라이 자료구조가 뭐야?").best.section.title == "자료구조"  # the overview wins
-    assert engine.ask("트라이 자료구조가 뭐야?").best.section.title == "트라이(Trie)"
+    best = engine.ask("트라이 자료구조가 뭐야?").best.section
+    assert (best.source, best.title) == ("trie.md", "트라이(Trie)")
     assert engine.ask("트라이 장점이 뭐야?").best.section.title == "트라이 장점"

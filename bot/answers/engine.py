@@ -22,6 +22,7 @@ from bot.index.channels import Query, Weights
 from bot.index.notefiles import NoteEntry, SectionList
 from bot.index.types import BuildReport, BuiltIndex
 from bot.index.vectors import SemanticIndex
+from bot.notes.display import links_only
 from bot.notes.install import InstallSnippet, choose_snippets, lookup
 from bot.notes.section import Section
 from bot.text import clip
@@ -141,7 +142,8 @@ class Engine:
         self._keyness: np.ndarray | None = None
         self.semantic: SemanticIndex | None = None  # set by answers/semantic.py once vectors are ready
         self._titles: TitleList | None = None
-        self._titles_seen: dict[int, frozenset[str]] = {}  # _title_words, per section id
+        self._titles_seen: dict[int, frozenset[str]] = {}  # title_words, per section id
+        self._hubs: dict[int, bool] = {}  # links_only, per section id
 
     # -- building (answers/store.py: from the index store; build_engine: in memory) -----------------
     @classmethod
@@ -419,9 +421,16 @@ class Engine:
         rarest = max(known, key=lambda t: float(bm.idf[bm.vocab[t]]))  # a tie: the question's first
         for k, i in enumerate(ranked[: self.tuning.whatis_depth]):
             words = self.title_words(i)
-            if words and rarest in words and words <= subject:
+            if words and rarest in words and words <= subject and not self.links_only(i):
                 return [i, *ranked[:k], *ranked[k + 1 :]] if k else ranked
         return ranked
+
+    def links_only(self, doc: int) -> bool:
+        """Section ``doc`` is a list of links (notes/display.links_only): it points to X, is not about X."""
+        hub = self._hubs.get(doc)
+        if hub is None:
+            hub = self._hubs[doc] = links_only(self.index.sections[doc].text)
+        return hub
 
     def title_words(self, doc: int) -> frozenset[str]:
         """A section title's search words, without its numbering, a parenthesis or a word that says it

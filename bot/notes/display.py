@@ -80,6 +80,26 @@ _SAFE_SCHEMES = ("http", "https", "ftp", "mailto")
 _DISCORD_SPECIAL = re.compile(r"([\\*_~`|>\[\]()#-])")
 
 
+_BARE_URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+
+
+def links_only(markdown: str) -> bool:
+    """The section is a list of links (a README's table of contents, an index page): every line that
+    has words, headings aside, has nothing but links, bullets and emoji — and there is a link."""
+    links = 0
+    for line in markdown.splitlines():
+        if not line.strip() or _HEADING.match(line) or _HR.match(line):
+            continue
+        rest, n = _MD_LINK.subn(" ", _LIST_MARK.sub("", line, count=1))
+        rest, m = _A_TAG.subn(" ", rest)
+        rest, k = _BARE_URL.subn(" ", _AUTOLINK.sub(" ", rest))
+        links += n + m + k
+        if re.search(r"\w", rest):
+            return False
+    return links > 0
+
+
 def escape_markdown(text: str) -> str:
     """``text`` shown literally by Discord's Markdown (names, titles): marks escaped, never removed.
 
