@@ -158,12 +158,17 @@ def test_everyday_talk_on_a_large_folder_must_stand_out_in_meaning(tmp_path: Pat
         note = f"# 크로노텍{k}\n\n크로노텍{k} 파라메트릭 구성.\n"
         (folder / f"t{k:03d}.md").write_text(note, encoding="utf-8")
     (folder / "intro.md").write_text("# 소개\n\n소개 글\n", encoding="utf-8")
+    for k in range(20):  # 해결: far more the notes' than everyday language's here
+        (folder / f"fix{k:02d}.md").write_text(f"# 장애 {k}\n\n해결 기록.\n", encoding="utf-8")
     engine = IndexStore(folder, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
     model = HashModel()
     assert SemanticWorker(VectorCache(None), Embedder(model)).attach(engine, inline=1 << 20)
     # Both questions are BM25's "소개" alone, fully held by intro.md (confidence 1).
     talk = engine.ask("자기소개합니다")  # one unseen word to the stand-in model: no cosine stands out
     assert not talk.answered and talk.confidence == 1.0
+    # "해결" is frequent here, but it is one of the maintainers' question words: it names no topic.
+    thanks = engine.ask("해결했어요")  # one unseen word to the stand-in model
+    assert not thanks.answered and thanks.confidence == 1.0
     meant = engine.ask("소개")  # the section's own words: its cosine is an outlier
     assert meant.answered and meant.results[0].section.source == "intro.md"
     assert engine.ask("크로노텍7").answered  # the notes' own word: answered, and not embedded

@@ -475,7 +475,12 @@ class Engine:
         """Section ``doc`` shares with the question only words the notes use less than 10x more than
         everyday language does (keyness, in Zipf units, below tuning.everyday_keyness)."""
         limit = self.tuning.everyday_keyness
-        return limit is not None and not self._holds_key(tokens, doc, limit)
+        if limit is None:
+            return False
+        # The maintainers' question words ("해결", "방법") say nothing about the topic, however often the
+        # notes use them: "감사합니다 덕분에 해결했어요" shares only them and everyday words with a section.
+        qwords = self.analyzer.lexicon.question_words
+        return not self._holds_key([t for t in tokens if t not in qwords], doc, limit)
 
     def _z(self, sem: np.ndarray, doc: int) -> float:
         return float((sem[doc] - sem.mean()) / (sem.std() or 1.0))
