@@ -262,3 +262,30 @@ def test_the_real_model_answers_a_paraphrase_and_declines_talk_on_one_note(build
     assert not engine.ask("컨테이너마다 운영체제 핵심부를 통째로 넣어야 하나?").answered
     assert engine.ask("점심 먹으러 갈 사람").answered  # what the checks change
     assert engine.ask("주말에 컴퓨터 게임 설치했어요").answered
+
+
+def test_a_follow_up_declined_alone_is_answered_in_the_threads_note(tmp_path: Path, analyzer):
+    """On a large folder "연결은 종료할때 어떻게 해?" shares only everyday words with its best section
+    anywhere (declined: it does not stand out in meaning); after "TCP 3 way handshake 과정" the thread's
+    note (a heading says 연결) holds part of it, and that is the answer, though the declined section
+    held more."""
+    from bot.answers.followup import ask_followup
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for k in range(240):  # made-up words, many per note: 연결 and 종료 stay everyday words here
+        filler = " ".join(f"크로노텍{k}호{j}" for j in range(12))
+        (folder / f"t{k:03d}.md").write_text(f"# 크로노텍{k}\n\n{filler}.\n", encoding="utf-8")
+    (folder / "tcp.md").write_text(
+        "# TCP\n\nTCP 전송 프로토콜.\n\n## 3 way handshake\n\nSYN 과정.\n\n"
+        "## 4 way handshake - 연결 해제\n\nFIN을 보낸다.\n",
+        encoding="utf-8",
+    )
+    (folder / "socket.md").write_text("# 소켓\n\n연결이 종료되면 재접속.\n", encoding="utf-8")
+    engine = IndexStore(folder, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+    assert SemanticWorker(VectorCache(None), Embedder(HashModel())).attach(engine, inline=1 << 20)
+    question = "연결은 종료할때 어떻게 해?"
+    alone = engine.ask(question)
+    assert not alone.answered and alone.confidence == 1.0 and alone.suggestions[0] == "소켓"
+    answer = ask_followup(engine, question, "TCP 3 way handshake 과정 알려줘")
+    assert answer.answered and answer.best.section.title == "4 way handshake - 연결 해제", answer

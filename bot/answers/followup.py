@@ -3,8 +3,9 @@
 First, a question that asks the notes nothing (thanks, greetings, plans: _leans) is answered alone,
 never with the topic. Then the thread's note — the note of the section that answers the topic — is
 tried: "단점은?" after "Redis가 뭐야" is the best section of Redis's note, when it holds the question
-as well as the best section anywhere does (followups3, a blind-written dev set: 0.669 -> 0.721; small
-talk said after its first answers answered 240 of 1,360 -> 3 of 1,632, README). Otherwise, as below.
+as well as the question's own answer does, or the question alone is declined ("연결 끊을 때는?" shares
+only everyday words with the whole folder; followups3, a blind-written dev set: 0.669 -> 0.743; small
+talk said after its first answers answered 240 of 1,360 -> 2 of 1,632, README). Otherwise, as below.
 
 A question naming a new subject and no aspect ("UDP는?" after "TCP 특징") is first read with the topic's
 aspect ("UDP는? 특징"). Otherwise both readings are ranked; the engine's own coverage (the share of a
@@ -51,11 +52,11 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
     if note is not None and tokens:
         inside = engine.ask(question, top, within=note)
         if inside.answered:
-            # The best section anywhere, ranked only (no passage, no decline checks that may embed):
-            # an answered inside has weight, where coverage and the answer's confidence agree.
-            _, order, _, _ = engine.rank(question, 1)
-            if inside.confidence >= (engine.coverage(tokens, order[0]) if order else 0.0):
-                return inside  # the topic's note holds the question as well as any section does
+            # The question alone: when it is declined (everyday words only: "연결 끊을 때는?"), the
+            # thread's note is what it is about; else the note must hold it as well as that answer.
+            alone = engine.ask(question, 1)
+            if not alone.answered or inside.confidence >= alone.confidence:
+                return inside
     chosen = choose(engine, question, topic)
     answer = engine.ask(chosen, top)
     if answer.answered or chosen != question:
