@@ -107,3 +107,9 @@ def test_a_list_of_links_is_told_from_a_section_that_has_links() -> None:
     assert not links_only("## Redis\n\nRedis는 인메모리 저장소다. [문서](a.md)\n")
     assert not links_only("## 목록\n\n- [하나](a.md)\n- 설명이 붙은 줄 [둘](b.md)\n")
     assert not links_only("## 빈 절\n")  # no link at all: a heading waiting for text, not a hub
+
+
+def test_an_empty_list_item_is_not_shown_as_a_stray_dash() -> None:
+    # The seed note's 단점 list ends with "- ": an embed showed a lone "-" under the answer.
+    assert to_display("1. 하나\n2. 둘\n- \n") == "1. 하나\n2. 둘"
+    assert to_display("- a\n-\n- b\n\n```\n-\n```\n") == "- a\n- b\n\n```\n-\n```"  # code kept as it is

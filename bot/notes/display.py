@@ -81,6 +81,8 @@ _DISCORD_SPECIAL = re.compile(r"([\\*_~`|>\[\]()#-])")
 
 
 _BARE_URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
+# A list item with nothing in it ("- " closing a list in a note): shown, it is a stray dash.
+_EMPTY_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]*(?:\n|$)", re.MULTILINE)
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 
 
@@ -404,7 +406,7 @@ def to_display(
         ctx.notes.update(notes)
     parts = list(_segments(markdown))
     parts = [(code, text if code else _collect_definitions(text, ctx)) for code, text in parts]
-    out = [text if code else _inline(_blocks(text), ctx) for code, text in parts]
+    out = [text if code else _EMPTY_ITEM.sub("", _inline(_blocks(text), ctx)) for code, text in parts]
     result = "\n".join(out).strip("\n")
     if ctx.used_notes:
         lines = [f"{_mark(label)} {_inline(ctx.notes[label], ctx)}" for label in ctx.used_notes]
