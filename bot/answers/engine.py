@@ -394,7 +394,9 @@ class Engine:
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         # With semantic_recall the embeddings may bring in a section that shares no word; otherwise they
         # only reorder the sections BM25 found.
-        recall = sem is not None and self.tuning.semantic_recall
+        # Inside a thread's note (within) too: the conversation says what the question is about, and
+        # an English follow-up ("and the downsides?") may share no word with the Korean note.
+        recall = sem is not None and (self.tuning.semantic_recall or within is not None)
         ranked = [i for i in sorted(best.tolist(), key=lambda i: (-scores[i], i)) if recall or lexical[i] > 0]
         secs = self.index.sections
         if self.tuning.whatis_title and _WHATIS.search(question):
@@ -518,10 +520,12 @@ class Engine:
             return True
         return self._z(sem, doc) >= t.semantic_min_z
 
-    def _meant(self, sem: np.ndarray | None, doc: int, confidence: float) -> bool:
+    def _meant(self, sem: np.ndarray | None, doc: int, confidence: float, floor: float | None = None) -> bool:
         """Section ``doc`` is closer in meaning to the question than everyday talk gets to these notes,
         and holds at least tuning.semantic_rescue of its weight (see Tuning.semantic_rescue)."""
-        floor = self.tuning.semantic_rescue
+        if self.tuning.semantic_rescue is None:
+            return False
+        floor = self.tuning.semantic_rescue if floor is None else floor
         ceiling = self.semantic.talk_ceiling if self.semantic is not None else None
         if floor is None or ceiling is None or sem is None or confidence < floor:
             return False
@@ -554,7 +558,9 @@ class Engine:
         secs = self.index.sections
         confidence = self._confidence(tokens, order[0]) if order else 0.0
         declined = not order or (
-            confidence < self.tuning.min_confidence and not self._meant(sem, order[0], confidence)
+            confidence < self.tuning.min_confidence
+            # inside a thread's note, closeness in meaning alone will do (see recall in _rank)
+            and not self._meant(sem, order[0], confidence, 0.0 if within is not None else None)
         )
         # Asked within a note (a follow-up in its thread's note), the conversation is the context: the
         # checks against everyday talk are the caller's (answers/followup.py _leans).
