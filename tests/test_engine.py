@@ -294,3 +294,25 @@ def test_what_is_x_prefers_the_section_titled_x(tmp_path: Path, build_engine) ->
     best = engine.ask("트라이 자료구조가 뭐야?").best.section
     assert (best.source, best.title) == ("trie.md", "트라이(Trie)")
     assert engine.ask("트라이 장점이 뭐야?").best.section.title == "트라이 장점"
+
+
+def test_what_is_x_prefers_the_note_titled_x_to_a_part_titled_x(tmp_path: Path, build_engine) -> None:
+    """When a note is about X and one of its comparisons has a part titled X too, "X가 뭐야?" is the
+    note (its outermost section), not the comparison's side."""
+    import shutil
+
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "knowledge" / "_dictionary", tmp_path / "_dictionary"
+    )
+    (tmp_path / "kafka.md").write_text(
+        "# 카프카\n\n분산 메시지 브로커.\n\n## 래빗엠큐와 비교\n\n### 카프카\n\n카프카는 로그를 쌓는다. "
+        "카프카 파티션.\n\n### 래빗엠큐\n\n큐에 메시지를 넣는다.\n",
+        encoding="utf-8",
+    )
+    for k, topic in enumerate(("정렬", "해시", "트리", "그래프", "스택", "힙", "트라이", "큐")):
+        (tmp_path / f"other{k}.md").write_text(f"# {topic}\n\n{topic} 설명.\n", encoding="utf-8")
+    engine = build_engine(tmp_path)
+    ranked = engine.rank("카프카", 3)[1]
+    assert engine.index.sections[ranked[0]].level == 3  # the part ranks first on its words
+    best = engine.ask("카프카가 뭐야?").best.section
+    assert (best.title, best.level) == ("카프카", 1)

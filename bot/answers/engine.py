@@ -421,11 +421,19 @@ class Engine:
         if not known:
             return ranked
         rarest = max(known, key=lambda t: float(bm.idf[bm.vocab[t]]))  # a tie: the question's first
+        secs = self.index.sections
+        best: int | None = None  # rank of the chosen section in ranked
         for k, i in enumerate(ranked[: self.tuning.whatis_depth]):
             words = self.title_words(i)
-            if words and rarest in words and words <= subject and not self.links_only(i):
-                return [i, *ranked[:k], *ranked[k + 1 :]] if k else ranked
-        return ranked
+            if not words or rarest not in words or not words <= subject or self.links_only(i):
+                continue
+            # Of several titled X, the outermost: a note titled X is about X; an "X" deep inside it (a
+            # comparison's "도커" part) is one side of something else.
+            if best is None or secs[i].level < secs[ranked[best]].level:
+                best = k
+        if best is None or best == 0:
+            return ranked
+        return [ranked[best], *ranked[:best], *ranked[best + 1 :]]
 
     def links_only(self, doc: int) -> bool:
         """Section ``doc`` is a list of links (notes/display.links_only): it points to X, is not about X."""
