@@ -4,7 +4,7 @@ First, a question that asks the notes nothing (thanks, greetings, plans: _leans)
 never with the topic. Then the thread's note — the note of the section that answers the topic — is
 tried: "단점은?" after "Redis가 뭐야" is the best section of Redis's note, when it holds the question
 as well as the question's own answer does, or the question alone is declined ("연결 끊을 때는?" shares
-only everyday words with the whole folder; followups3, a blind-written dev set: 0.669 -> 0.743; small
+only everyday words with the whole folder; followups3, a blind-written dev set: 0.669 -> 0.750; small
 talk said after its first answers answered 240 of 1,360 -> 2 of 1,632, README). Otherwise, as below.
 
 A question naming a new subject and no aspect ("UDP는?" after "TCP 특징") is first read with the topic's
