@@ -128,6 +128,9 @@ RUNS = (
     # Written blind by a third helper (issue 15's "eval that cannot flatter us"), frozen before tuning.
     ("heldout3 seed", "heldout3", "seed", "seed"),
     ("heldout3 corpora", "heldout3", "corpora", "corpora"),
+    # Written blind by a sixth helper on 2026-12-02 (394 corpora questions over 268 files, no off-topic):
+    # a development set, its misses read.
+    ("dev3 corpora", "dev3", "corpora", "corpora"),
     # Written blind by a fifth helper on 2026-12-02 (89 seed, 428 corpora lines), frozen before tuning.
     ("heldout4 seed", "heldout4", "seed", "seed"),
     ("heldout4 corpora", "heldout4", "corpora", "corpora"),
