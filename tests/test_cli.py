@@ -420,3 +420,15 @@ def test_chat_full_shows_the_last_answers_section(seed_engine, tmp_path: Path) -
     out = console.file.getvalue()  # type: ignore[attr-defined]
     first, _, second = out.partition("/full:")
     assert "apt-get install docker.io" in first and "yum" not in first and "yum install docker" in second
+
+
+def test_eval_set_choices_are_the_eval_runs() -> None:
+    """The CLI names the eval sets itself (it starts without importing the engine): they must be
+    evaluation/run.py's."""
+    from bot.cli.main import _parser
+    from bot.evaluation.run import RUNS
+
+    sub = next(a for a in _parser()._actions if a.dest == "verb" or getattr(a, "choices", None))
+    eval_parser = sub.choices["eval"]
+    choices = next(a.choices for a in eval_parser._actions if a.dest == "set")
+    assert set(choices) == {r[1] for r in RUNS} | {"all"}
