@@ -501,7 +501,7 @@ class Engine:
         if self.semantic is None:
             return False
         small = len(self.index.sections) < t.semantic_gate_sections
-        ceiling = self.semantic.talk_ceiling
+        ceiling = self._talk_line()
         if small and (not t.talk_veto or ceiling is None):
             return False
         if not self._everyday_only(tokens, doc):
@@ -522,7 +522,7 @@ class Engine:
         if sem is None or confidence >= t.semantic_sure:
             return True
         if len(sem) < t.semantic_gate_sections:  # too few sections for a z-score: the talk line
-            ceiling = self.semantic.talk_ceiling if self.semantic is not None else None
+            ceiling = self._talk_line()
             return not t.talk_veto or ceiling is None or float(sem[doc]) > ceiling
         if t.semantic_min_z is None:
             return True
@@ -534,10 +534,14 @@ class Engine:
         if self.tuning.semantic_rescue is None:
             return False
         floor = self.tuning.semantic_rescue if floor is None else floor
-        ceiling = self.semantic.talk_ceiling if self.semantic is not None else None
-        if floor is None or ceiling is None or sem is None or confidence < floor:
+        ceiling = self._talk_line()
+        if ceiling is None or sem is None or confidence < floor:
             return False
         return float(sem[doc]) > ceiling
+
+    def _talk_line(self) -> float | None:
+        """How close everyday talk gets to these notes in meaning (answers/talk.py); None without it."""
+        return self.semantic.talk_ceiling if self.semantic is not None else None
 
     def note_of(self, doc: int) -> range:
         """The ids of the sections of section ``doc``'s note (a note's sections are consecutive)."""

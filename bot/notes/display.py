@@ -82,8 +82,9 @@ _DISCORD_SPECIAL = re.compile(r"([\\*_~`|>\[\]()#-])")
 
 _BARE_URL = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
 # A list item with nothing in it ("- " closing a list in a note): shown, it is a stray dash.
-_EMPTY_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]*(?:\n|$)", re.MULTILINE)
-_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_BULLET = r"(?:[-*+]|\d{1,3}[.)])"  # a list item's marker
+_EMPTY_ITEM = re.compile(rf"^[ \t]*{_BULLET}[ \t]*(?:\n|$)", re.MULTILINE)
+_LIST_MARK = re.compile(rf"^\s*{_BULLET}\s+")
 
 
 def links_only(markdown: str) -> bool:
