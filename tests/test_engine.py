@@ -263,16 +263,11 @@ def test_build_report(seed_engine) -> None:
     assert (r.files, r.sections, r.warnings) == (1, 18, ())
 
 
-def test_what_is_x_prefers_the_section_titled_x(tmp_path: Path, build_engine) -> None:
+def test_what_is_x_prefers_the_section_titled_x(tmp_path: Path, build_engine, make_knowledge) -> None:
     """ "트라이 자료구조가 뭐야?" is answered by "트라이(Trie)", not by the overview that repeats both
     words; a question with an aspect ("트라이 장점이 뭐야?") is ranked as before."""
-    import shutil
-
     from bot.evaluation.run import tuned
 
-    shutil.copytree(
-        Path(__file__).resolve().parents[1] / "knowledge" / "_dictionary", tmp_path / "_dictionary"
-    )
     notes = {
         "overview.md": "# 자료구조\n\n트라이 자료구조, 힙 자료구조, 스택 자료구조를 다룬다. "
         "트라이 자료구조는 "
@@ -286,9 +281,7 @@ def test_what_is_x_prefers_the_section_titled_x(tmp_path: Path, build_engine) ->
         "README.md": "# 목차\n\n## 트라이(Trie)\n\n- [트라이 자료구조 정리](trie.md)\n"
         "- [트라이 자료구조 구현](trie.md)\n",
     }
-    for name, text in notes.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    engine = build_engine(tmp_path)
+    engine = build_engine(make_knowledge(tmp_path, notes))
     with tuned(engine, whatis_title=False):
         assert engine.ask("트라이 자료구조가 뭐야?").best.section.title == "자료구조"  # the overview wins
     best = engine.ask("트라이 자료구조가 뭐야?").best.section
@@ -296,22 +289,18 @@ def test_what_is_x_prefers_the_section_titled_x(tmp_path: Path, build_engine) ->
     assert engine.ask("트라이 장점이 뭐야?").best.section.title == "트라이 장점"
 
 
-def test_what_is_x_prefers_the_note_titled_x_to_a_part_titled_x(tmp_path: Path, build_engine) -> None:
+def test_what_is_x_prefers_the_note_titled_x_to_a_part_titled_x(
+    tmp_path: Path, build_engine, make_knowledge
+) -> None:
     """When a note is about X and one of its comparisons has a part titled X too, "X가 뭐야?" is the
     note (its outermost section), not the comparison's side."""
-    import shutil
-
-    shutil.copytree(
-        Path(__file__).resolve().parents[1] / "knowledge" / "_dictionary", tmp_path / "_dictionary"
-    )
-    (tmp_path / "kafka.md").write_text(
-        "# 카프카\n\n분산 메시지 브로커.\n\n## 래빗엠큐와 비교\n\n### 카프카\n\n카프카는 로그를 쌓는다. "
-        "카프카 파티션.\n\n### 래빗엠큐\n\n큐에 메시지를 넣는다.\n",
-        encoding="utf-8",
-    )
+    notes = {
+        "kafka.md": "# 카프카\n\n분산 메시지 브로커.\n\n## 래빗엠큐와 비교\n\n### 카프카\n\n"
+        "카프카는 로그를 쌓는다. 카프카 파티션.\n\n### 래빗엠큐\n\n큐에 메시지를 넣는다.\n",
+    }
     for k, topic in enumerate(("정렬", "해시", "트리", "그래프", "스택", "힙", "트라이", "큐")):
-        (tmp_path / f"other{k}.md").write_text(f"# {topic}\n\n{topic} 설명.\n", encoding="utf-8")
-    engine = build_engine(tmp_path)
+        notes[f"other{k}.md"] = f"# {topic}\n\n{topic} 설명.\n"
+    engine = build_engine(make_knowledge(tmp_path, notes))
     ranked = engine.rank("카프카", 3)[1]
     assert engine.index.sections[ranked[0]].level == 3  # the part ranks first on its words
     best = engine.ask("카프카가 뭐야?").best.section

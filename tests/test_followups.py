@@ -61,30 +61,22 @@ def test_a_question_declined_alone_is_asked_with_the_topic_when_its_section_hold
     assert not ask_followup(seed_engine, "고마워요", "도커 설치 방법").answered
 
 
-def test_a_new_subject_without_an_aspect_takes_the_topics_aspect(tmp_path, build_engine):
+def test_a_new_subject_without_an_aspect_takes_the_topics_aspect(tmp_path, build_engine, make_knowledge):
     """A new subject after "TCP 특징" ("UDP는?") asks for UDP's 특징; a question with its own aspect
     keeps it, and a topic without an aspect adds none."""
-    import shutil
-
-    shutil.copytree(ROOT / "knowledge" / "_dictionary", tmp_path / "_dictionary")
     tcp = "# TCP\n\nTCP는 연결형 프로토콜이다.\n\n## TCP 특징\n\n신뢰성 있는 전송과 흐름 제어.\n"
     udp = (
         "# UDP\n\nUDP는 비연결형 프로토콜이다. UDP 헤더는 8바이트다.\n\n"
         "## UDP 특징\n\n빠르고 단순한 전송.\n\n## UDP 역사\n\n1980년에 정의되었다.\n"
     )
-    (tmp_path / "tcp.md").write_text(tcp, encoding="utf-8")
-    (tmp_path / "udp.md").write_text(udp, encoding="utf-8")
-    engine = build_engine(tmp_path)
+    engine = build_engine(make_knowledge(tmp_path, {"tcp.md": tcp, "udp.md": udp}))
     assert choose(engine, "UDP는?", "TCP 특징") == "UDP는? 특징"
     assert ask_followup(engine, "UDP는?", "TCP 특징").results[0].section.title == "UDP 특징"
     assert choose(engine, "UDP 역사", "TCP 특징") == "UDP 역사"
     assert choose(engine, "UDP는?", "TCP") == "UDP는?"
 
 
-def _two_notes(tmp_path: Path, build_engine):
-    import shutil
-
-    shutil.copytree(ROOT / "knowledge" / "_dictionary", tmp_path / "_dictionary")
+def _two_notes(tmp_path: Path, build_engine, make_knowledge):
     redis = (
         "# Redis\n\nRedis는 인메모리 키-값 저장소다.\n\n## 장점\n\n빠르다.\n\n"
         "## 단점\n\n메모리가 비싸다. 데이터가 휘발될 수 있다.\n\n## Read Committed\n\n커밋된 값만 읽는다.\n"
@@ -93,16 +85,14 @@ def _two_notes(tmp_path: Path, build_engine):
         "# Kafka\n\nKafka는 분산 메시지 브로커다.\n\n## 장점\n\n처리량이 높다.\n\n"
         "## 단점\n\n운영이 복잡하고 메시지 순서는 파티션 안에서만 지켜진다. 설정 항목이 아주 많다.\n"
     )
-    (tmp_path / "redis.md").write_text(redis, encoding="utf-8")
-    (tmp_path / "kafka.md").write_text(kafka, encoding="utf-8")
-    return build_engine(tmp_path)
+    return build_engine(make_knowledge(tmp_path, {"redis.md": redis, "kafka.md": kafka}))
 
 
-def test_a_follow_up_is_answered_in_the_topics_note(tmp_path, build_engine):
+def test_a_follow_up_is_answered_in_the_topics_note(tmp_path, build_engine, make_knowledge):
     """ "단점은?" in a thread about Redis is Redis's 단점, though Kafka's 단점 says more; a section
     named only in a heading of the thread's note ("Read Committed는?") is found there; a question
     about another note keeps its own answer."""
-    engine = _two_notes(tmp_path, build_engine)
+    engine = _two_notes(tmp_path, build_engine, make_knowledge)
     answer = ask_followup(engine, "단점은?", "Redis가 뭐야")
     assert answer.answered and answer.best.section.source == "redis.md", answer
     assert answer.best.section.title == "단점"
@@ -131,19 +121,21 @@ def test_a_follow_up_naming_a_heading_in_another_form_leans_on_the_topic(corpora
     assert answer.answered and answer.best.section.source.endswith("Database/[DB] Index.md"), answer
 
 
-def test_thanks_and_small_talk_in_a_thread_are_not_answered(seed_engine, tmp_path, build_engine):
+def test_thanks_and_small_talk_in_a_thread_are_not_answered(
+    seed_engine, tmp_path, build_engine, make_knowledge
+):
     """After an answer people say thanks or make plans: no section is pushed on them (the old chooser
     joined "thanks!" to the topic and answered it in most threads)."""
     talk = ("고마워요!", "thanks!", "다음 주에 또 봐요", "좋은 하루 보내세요", "ok got it", "수고하셨습니다")
-    two = _two_notes(tmp_path, build_engine)
+    two = _two_notes(tmp_path, build_engine, make_knowledge)
     for engine, topic in ((seed_engine, "도커 설치 방법"), (two, "Redis가 뭐야")):
         for line in talk:
             assert not ask_followup(engine, line, topic).answered, (topic, line)
         assert ask_followup(engine, "어떻게 해요?", topic).answered  # nothing but a question: leans
 
 
-def test_ask_within_a_note(tmp_path, build_engine):
-    engine = _two_notes(tmp_path, build_engine)
+def test_ask_within_a_note(tmp_path, build_engine, make_knowledge):
+    engine = _two_notes(tmp_path, build_engine, make_knowledge)
     first = next(i for i, s in enumerate(engine.index.sections) if s.source == "redis.md")
     note = engine.note_of(first)
     assert {engine.index.sections[i].source for i in note} == {"redis.md"} and len(note) == 4
