@@ -7,10 +7,11 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
-from bot.answers import generality, passage
+from bot.answers import generality, passage, rerank
 from bot.answers.generality import topic_weight
 from bot.answers.repair import PARTICLES, QueryRepair, speller_for
 from bot.answers.titles import TitleList, close_title
@@ -92,6 +93,9 @@ class Tuning:
     # AWS EC2의 차이" nor "X의 특징") comes first (Engine._about; structure, no model).
     whatis_title: bool = True
     whatis_depth: int = 10  # how many of the best results may be moved up
+    # The best candidates of BM25 and the vectors re-ranked by a linear model fitted on the dev sets
+    # (answers/rerank.py, python -m bot.evaluation.fit); False: ranked by the fused scores alone.
+    rerank: bool = True
 
     def channel_weight(self, channel: str) -> float:
         """A persisted channel's weight in the sum of scores (index/build.py's CHANNELS): the morphemes
@@ -109,6 +113,23 @@ _WHATIS = re.compile(
 _DEFINING = frozenset({"개념", "정의", "의미", "뜻", "소개", "무엇", "란", "이란", "what"})
 _TITLE_EXTRAS = re.compile(r"\([^)]*\)|^[\s\d.]+|[^\w\s]")
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
+
+
+def _among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` occur in ``sorted_ids`` (sorted ascending): np.isin without its sort."""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), dtype=bool)
+    k = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return sorted_ids[k] == ids
+
+
+class Ranked(NamedTuple):
+    tokens: list[str]
+    order: list[int]  # the best section ids, best first
+    scores: np.ndarray  # every section's score
+    mended: str | None  # the question with its mended words, or None
+    sem: np.ndarray | None  # the semantic scores; None when the question was not embedded
+    judge: int | None  # the section whether the notes answer is judged by (Engine.ask)
 
 
 def shows(a: Section, b: Section) -> bool:
@@ -144,6 +165,7 @@ class Engine:
         self._titles: TitleList | None = None
         self._titles_seen: dict[int, frozenset[str]] = {}  # title_words, per section id
         self._hubs: dict[int, bool] = {}  # links_only, per section id
+        self._starts: np.ndarray | None = None  # each note's first section id (note_bounds)
 
     # -- building (answers/store.py: from the index store; build_engine: in memory) -----------------
     @classmethod
@@ -266,9 +288,16 @@ class Engine:
 
     def _mass(self, tokens: list[str], doc: int) -> tuple[float, float]:
         """(IDF weight of the tokens section ``doc`` holds, the tokens' whole weight); see _confidence."""
+        known, total = self._term_weights(tokens)
+        return sum(w for i, w in known if self._holds(i, doc)), total
+
+    def _term_weights(self, tokens: list[str]) -> tuple[list[tuple[int, float]], float]:
+        """([(term id, IDF weight)] of the tokens the notes use, every token's weight summed); a token
+        the notes never use weighs as _confidence says."""
         bm = self.index.bm25
         lex = self.analyzer.lexicon
-        total = found = 0.0
+        known: list[tuple[int, float]] = []
+        total = 0.0
         for t in dict.fromkeys(tokens):
             i = bm.vocab.get(t)
             if i is None:
@@ -278,10 +307,19 @@ class Engine:
                     total += self._max_idf * (topic_weight(t) if self.tuning.generality else 1.0)
                 continue
             w = max(float(bm.idf[i]), 1e-3)
+            known.append((i, w))
             total += w
-            if self._holds(i, doc):
-                found += w
-        return found, total
+        return known, total
+
+    def coverages(self, tokens: list[str], ids: np.ndarray) -> np.ndarray:
+        """coverage() of each of the sections ``ids`` at once."""
+        known, total = self._term_weights(tokens)
+        if not total:
+            return np.ones(len(ids))
+        found = np.zeros(len(ids))
+        for i, w in known:
+            found += w * _among(ids, self.index.bm25.postings(i))
+        return found / total
 
     def keyness(self) -> np.ndarray:
         """Per morpheme term id: how much more the notes use it than everyday language does, in Zipf
@@ -366,38 +404,62 @@ class Engine:
         """(tokens, best section ids, every section's score, the mended question or None)."""
         return self._rank(question, top)[:4]
 
-    def _rank(
-        self, question: str, top: int = 3, within: range | None = None
-    ) -> tuple[list[str], list[int], np.ndarray, str | None, np.ndarray | None]:
-        """rank() and the semantic scores (None without the channel); ``within``: only these sections
-        are ranked (a follow-up answered inside its topic's note)."""
+    def _rank(self, question: str, top: int = 3, within: range | None = None) -> Ranked:
+        """rank(), the semantic scores (None without the channel) and the section to judge the answer
+        by; ``within``: only these sections are ranked (a follow-up answered inside its topic's note)."""
         tokens, mended = self.question_terms(question)
         if not tokens:
-            return tokens, [], np.zeros(0), mended, None
+            return Ranked(tokens, [], np.zeros(0), mended, None, None)
         lexical = self.scores(question, tokens)
         weight = self.tuning.semantic_weight
-        if self.semantic is not None and self.tuning.semantic_adaptive and len(lexical):
-            sure = self._confidence(tokens, int(np.argmax(lexical)))
+        sure = self._confidence(tokens, int(np.argmax(lexical))) if len(lexical) else 0.0
+        if self.semantic is not None and self.tuning.semantic_adaptive:
             weight = 0.0 if sure >= self.tuning.semantic_skip else weight * (1.0 - sure)
         # BM25's best holds (nearly) every question word: the cosines would not weigh in — nor decline
         # (confidence >= semantic_sure) — so the query is not embedded, most of a fused answer's time.
         sem = self.semantic_scores(question) if weight > 0 else None
-        scores = self.fused(lexical, sem, weight)
+        fused = self.fused(lexical, sem, weight)
         if within is not None:
-            outside = np.ones(len(scores), dtype=bool)
+            outside = np.ones(len(fused), dtype=bool)
             outside[within.start : within.stop] = False
-            scores = np.where(outside, -np.inf, scores)
+            fused = np.where(outside, -np.inf, fused)
             lexical = np.where(outside, 0.0, lexical)
-        top = max(1, top)
-        # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
-        k = min(top * 4 if self.tuning.diversify else top, len(scores))
-        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         # With semantic_recall the embeddings may bring in a section that shares no word; otherwise they
         # only reorder the sections BM25 found.
         # Inside a thread's note (within) too: the conversation says what the question is about, and
         # an English follow-up ("and the downsides?") may share no word with the Korean note.
         recall = sem is not None and (self.tuning.semantic_recall or within is not None)
-        ranked = [i for i in sorted(best.tolist(), key=lambda i: (-scores[i], i)) if recall or lexical[i] > 0]
+        order = self._order(question, tokens, fused, lexical, recall, top)
+        models = rerank.models() if self.tuning.rerank and within is None else None
+        if models is None or not len(lexical):
+            return Ranked(tokens, order, fused, mended, sem, order[0] if order else None)
+        # Whether the notes answer is judged on the fused scores' best, as before re-ranking: the
+        # model was fitted to order right answers, not to tell questions the notes answer from others.
+        depth = max(rerank.DEPTH, 4 * top)
+        scores = self._reranked(models, tokens, lexical, sem, sure, depth, bool(_WHATIS.search(question)))
+        ranked = self._order(question, tokens, scores, lexical, False, top)
+        return Ranked(tokens, ranked, scores, mended, sem, order[0] if order else None)
+
+    def _order(
+        self,
+        question: str,
+        tokens: list[str],
+        scores: np.ndarray,
+        lexical: np.ndarray,
+        recall: bool,
+        top: int,
+    ) -> list[int]:
+        """The best ``top`` sections by ``scores`` (sharing a word with the question unless ``recall``),
+        "what is X" answered by X's own section first, none that an earlier one already shows."""
+        top = max(1, top)
+        # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
+        k = min(top * 4 if self.tuning.diversify else top, len(scores))
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        ranked = [
+            i
+            for i in sorted(best.tolist(), key=lambda i: (-scores[i], i))
+            if (recall or lexical[i] > 0) and scores[i] > -np.inf
+        ]
         secs = self.index.sections
         if self.tuning.whatis_title and _WHATIS.search(question):
             ranked = self._about(tokens, ranked)
@@ -407,7 +469,58 @@ class Engine:
                 break
             if not (self.tuning.diversify and any(shows(secs[j], secs[i]) for j in order)):
                 order.append(i)
-        return tokens, order, scores, mended, sem
+        return order
+
+    def _reranked(
+        self,
+        models: rerank.Models,
+        tokens: list[str],
+        lexical: np.ndarray,
+        sem: np.ndarray | None,
+        sure: float,
+        depth: int,
+        whatis: bool,
+    ) -> np.ndarray:
+        """Every section's score after re-ranking: the candidates' by the model (answers/rerank.py),
+        -inf for the rest."""
+        cands = rerank.Candidates.of(lexical, sem, lexical > 0, sure, depth)
+        model = models.fused if sem is not None else models.lexical
+        features = {**cands.scores, **self.section_features(tokens, cands.ids, whatis)}
+        out = np.full(len(lexical), -np.inf)
+        if len(cands.ids):
+            out[cands.ids] = model.score(rerank.matrix(model.names, features))
+        return out
+
+    def section_features(
+        self, tokens: list[str], ids: np.ndarray, whatis: bool = False
+    ) -> dict[str, np.ndarray]:
+        """What re-ranking knows of sections ``ids`` besides their scores (see answers/rerank.py)."""
+        bm = self.index.bm25
+        words = set(tokens)
+        weights = {t: max(float(bm.idf[bm.vocab[t]]), 1e-3) for t in words if t in bm.vocab}
+        total = self._term_weights(tokens)[1] or 1.0
+        titles = [self.title_words(i) for i in ids.tolist()]
+        tin = np.asarray([len(t & words) / max(len(t), 1) for t in titles], dtype=np.float64)
+        return {
+            "cov": self.coverages(tokens, ids),
+            "tin_w": tin * whatis,
+            "tcov": np.asarray([sum(weights.get(w, 0.0) for w in t & words) / total for t in titles]),
+            "hub": np.asarray([self.links_only(i) for i in ids.tolist()], dtype=np.float64),
+            "dl": np.log1p(bm.lengths[ids].astype(np.float64)),
+            "first": _among(ids, self._note_starts()).astype(np.float64),
+        }
+
+    def _note_starts(self) -> np.ndarray:
+        """Each note's first section id, then one past the last section (sorted)."""
+        if self._starts is None:
+            secs = self.index.sections
+            if isinstance(secs, SectionList):
+                self._starts = secs.starts()
+            else:
+                sources = [s.source for s in secs]
+                firsts = [i for i, src in enumerate(sources) if i == 0 or sources[i - 1] != src]
+                self._starts = np.asarray([*firsts, len(sources)], dtype=np.int64)
+        return self._starts
 
     def _about(self, tokens: list[str], ranked: list[int]) -> list[int]:
         """``ranked`` with the first section titled by the question's subject moved to the front: its
@@ -545,19 +658,14 @@ class Engine:
 
     def note_of(self, doc: int) -> range:
         """The ids of the sections of section ``doc``'s note (a note's sections are consecutive)."""
-        secs = self.index.sections
-        source = secs[doc].source
-        start, stop = doc, doc + 1
-        while start > 0 and secs[start - 1].source == source:
-            start -= 1
-        while stop < len(secs) and secs[stop].source == source:
-            stop += 1
-        return range(start, stop)
+        starts = self._note_starts()
+        k = int(np.searchsorted(starts, doc, side="right")) - 1
+        return range(int(starts[k]), int(starts[k + 1]))
 
     def ask(self, question: str, top: int = 3, within: range | None = None) -> Answer:
         """The answer from the notes (``within``: from these sections only, declined only when their best
         holds too little of the question)."""
-        tokens, order, scores, mended, sem = self._rank(question, top, within)
+        tokens, order, scores, mended, sem, judge = self._rank(question, top, within)
         if not tokens:
             return Answer(
                 question,
@@ -568,19 +676,19 @@ class Engine:
                 tuple(self.examples(3)),
             )
         secs = self.index.sections
-        confidence = self._confidence(tokens, order[0]) if order else 0.0
-        declined = not order or (
+        confidence = self._confidence(tokens, judge) if judge is not None else 0.0
+        declined = judge is None or (
             confidence < self.tuning.min_confidence
             # inside a thread's note, closeness in meaning alone will do (see recall in _rank)
-            and not self._meant(sem, order[0], confidence, 0.0 if within is not None else None)
+            and not self._meant(sem, judge, confidence, 0.0 if within is not None else None)
         )
         # Asked within a note (a follow-up in its thread's note), the conversation is the context: the
         # checks against everyday talk are the caller's (answers/followup.py _leans).
-        if not declined and within is None:
+        if not declined and within is None and judge is not None:
             declined = (
-                not self._topical(tokens, order[0])
-                or not self._stands_out(sem, order[0], confidence)
-                or self._talk(question, tokens, order[0], sem)
+                not self._topical(tokens, judge)
+                or not self._stands_out(sem, judge, confidence)
+                or self._talk(question, tokens, judge, sem)
             )
         if declined:
             near = [secs[i].title for i in order][:3]

@@ -168,6 +168,10 @@ class SectionList(Sequence[Section]):
         for e in self._entries:
             yield from e.sections
 
+    def starts(self) -> np.ndarray:
+        """The id of each note's first section, and one past the last section (see bounds)."""
+        return np.asarray(self._starts, dtype=np.int64)
+
     def levels(self) -> np.ndarray:
         """Every section's heading level, without making the sections."""
         if not self._entries:

@@ -1,0 +1,117 @@
+"""Re-ranking (answers/rerank.py): the shipped models, their candidates, a broken weights file, and what
+re-ranking may and may not change in the engine's answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answers import rerank
+from bot.answers.engine import Tuning
+from bot.evaluation import fit
+
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
+
+
+def test_the_shipped_models_load_and_name_the_features_the_engine_computes() -> None:
+    models = rerank.models()
+    assert models is not None
+    assert models.lexical.names == rerank.LEXICAL and models.fused.names == rerank.FUSED
+    data = json.loads(rerank.WEIGHTS.read_text(encoding="utf-8"))
+    # fitted on development sets only: never on a held-out one
+    assert not {"heldout2", "heldout3", "heldout4", "passages"} & {s.split()[0] for s in data["fitted_on"]}
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "{", json.dumps({"lexical": {"names": ["zl"], "mean": [0], "scale": [1], "weights": [1]}}), "[]"],
+)
+def test_a_broken_weights_file_means_no_reranking_and_one_warning(tmp_path: Path, caplog, content) -> None:
+    path = tmp_path / "rerank.json"
+    path.write_text(content, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert rerank.models(path) is None
+    assert any("re-ranking weights" in r.getMessage() for r in caplog.records)
+
+
+def test_weights_for_other_features_are_refused(tmp_path: Path) -> None:
+    good = json.loads(rerank.WEIGHTS.read_text(encoding="utf-8"))
+    good["lexical"]["names"] = ["zl", *good["lexical"]["names"][1:]]
+    path = tmp_path / "rerank.json"
+    path.write_text(json.dumps(good), encoding="utf-8")
+    assert rerank.models(path) is None
+    good["lexical"]["scale"] = [0.0] * len(good["lexical"]["names"])
+    path.write_text(json.dumps(good), encoding="utf-8")
+    assert rerank.models(path) is None
+
+
+def test_candidates_are_both_channels_best_among_sections_sharing_a_word() -> None:
+    lexical = np.array([0.0, 5.0, 4.0, 3.0, 0.0, 1.0])
+    sem = np.array([0.99, 0.1, 0.2, 0.3, 0.98, 0.9])
+    cands = rerank.Candidates.of(lexical, sem, lexical > 0, sure=0.5, depth=2)
+    assert cands.ids.tolist() == [1, 2, 5, 3]  # BM25's two best, then the vectors' (0 and 4 share no word)
+    assert np.exp(-cands.scores["rl"]).round().tolist() == [1, 2, 3, 3]  # ranks, clipped at depth + 1
+    assert np.exp(-cands.scores["rs"]).round().tolist() == [3, 3, 1, 2]
+    assert np.allclose(cands.scores["zs_s"], cands.scores["zs"] * 0.5)
+    alone = rerank.Candidates.of(lexical, None, lexical > 0, sure=1.0, depth=2)
+    assert alone.ids.tolist() == [1, 2] and "zs" not in alone.scores
+
+
+def test_fit_weighs_up_the_feature_that_marks_the_wanted_candidate() -> None:
+    rng = np.random.default_rng(0)
+    xs, ys = [], []
+    for _ in range(60):
+        x = rng.normal(size=(8, 2))
+        k = int(rng.integers(8))
+        x[k, 0] += 3.0  # feature 0 points at the wanted candidate; feature 1 is noise
+        y = np.zeros(8)
+        y[k] = 1.0
+        xs.append(x)
+        ys.append(y)
+    model = fit.fit(xs, ys, ("a", "b"))
+    assert model.weights[0] > 1.0 > abs(model.weights[1])
+    right = np.mean(
+        [int(np.argmax(model.score(x))) == int(np.argmax(y)) for x, y in zip(xs, ys, strict=True)]
+    )
+    assert right > 0.8
+
+
+def test_reranking_reorders_but_never_changes_what_is_declined(build_engine) -> None:
+    engine = build_engine(KNOWLEDGE)
+    questions = [
+        "도커 설치 방법",
+        "우분투에 도커 설치",
+        "도커와 EC2 차이",
+        "도커 단점은?",
+        "도커가 뭐야?",
+        "안녕하세요 오늘 날씨 좋네요",
+        "리액트 useEffect 언제 실행돼?",
+        "서버",
+        "how do I install docker on ubuntu",
+    ]
+    reranked = {q: engine.ask(q, 3) for q in questions}
+    engine.tuning = replace(engine.tuning, rerank=False)
+    fused = {q: engine.ask(q, 3) for q in questions}
+    for q in questions:
+        assert reranked[q].answered == fused[q].answered, q
+        assert reranked[q].confidence == pytest.approx(fused[q].confidence), q
+    # the mission's questions keep their sections
+    assert reranked["우분투에 도커 설치"].results[0].section.title == "설치 방법"
+    assert reranked["how do I install docker on ubuntu"].results[0].section.title == "설치 방법"
+    assert "차이" in reranked["도커와 EC2 차이"].results[0].section.title
+    assert reranked["도커 단점은?"].results[0].section.title == "단점"
+
+
+def test_without_weights_the_engine_ranks_by_fused_scores(build_engine, monkeypatch) -> None:
+    engine = build_engine(KNOWLEDGE)
+    monkeypatch.setattr(rerank, "models", lambda path=rerank.WEIGHTS: None)
+    plain = build_engine(KNOWLEDGE, Tuning(rerank=False))
+    for q in ("도커 설치 방법", "도커 장점", "EC2"):
+        a, b = engine.ask(q, 5), plain.ask(q, 5)
+        assert [r.section.title for r in a.results] == [r.section.title for r in b.results]
+        assert [r.score for r in a.results] == pytest.approx([r.score for r in b.results])
