@@ -115,3 +115,14 @@ def test_without_weights_the_engine_ranks_by_fused_scores(build_engine, monkeypa
         a, b = engine.ask(q, 5), plain.ask(q, 5)
         assert [r.section.title for r in a.results] == [r.section.title for r in b.results]
         assert [r.score for r in a.results] == pytest.approx([r.score for r in b.results])
+
+
+def test_the_weights_ship_with_the_package() -> None:
+    """A non-editable install (the image's) carries rerank.json: pyproject's package data names it."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["bot"]
+    inside = rerank.WEIGHTS.relative_to(root / "bot").as_posix()
+    assert any(fnmatch.fnmatch(inside, g) for g in globs)
