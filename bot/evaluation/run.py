@@ -193,10 +193,13 @@ def evaluate(questions: Sequence[Question], engine: Engine, with_peers: bool, ki
         score("ours", questions, ours(engine)),
         score("ours (strict)", questions, ours(engine), strict=True),
     ]
+    with tuned(engine, rerank=False):  # the fused scores alone, as before answers/rerank.py
+        results.append(score("ours: no re-rank", questions, ours(engine)))
+        results.append(score("no re-rank strict", questions, ours(engine), strict=True))
     if engine.semantic is not None:
-        with tuned(engine, semantic_weight=0.0):
+        with tuned(engine, semantic_weight=0.0):  # as the engine answers without vectors
             results.append(score("ours: BM25 only", questions, ours(engine)))
-        with tuned(engine, semantic_weight=1.0, semantic_adaptive=False, semantic_recall=True):
+        with tuned(engine, semantic_weight=1.0, semantic_adaptive=False, semantic_recall=True, rerank=False):
             results.append(score("ours: vectors", questions, ours(engine)))  # ranked by cosine alone
     if with_peers:
         secs = engine.index.sections
