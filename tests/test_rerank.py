@@ -53,12 +53,15 @@ def test_weights_for_other_features_are_refused(tmp_path: Path) -> None:
 def test_candidates_are_both_channels_best_among_sections_sharing_a_word() -> None:
     lexical = np.array([0.0, 5.0, 4.0, 3.0, 0.0, 1.0])
     sem = np.array([0.99, 0.1, 0.2, 0.3, 0.98, 0.9])
-    cands = rerank.Candidates.of(lexical, sem, lexical > 0, sure=0.5, depth=2)
+    cands = rerank.Candidates.of(lexical, sem, sure=0.5, depth=2)
     assert cands.ids.tolist() == [1, 2, 5, 3]  # BM25's two best, then the vectors' (0 and 4 share no word)
     assert np.exp(-cands.scores["rl"]).round().tolist() == [1, 2, 3, 3]  # ranks, clipped at depth + 1
     assert np.exp(-cands.scores["rs"]).round().tolist() == [3, 3, 1, 2]
     assert np.allclose(cands.scores["zs_s"], cands.scores["zs"] * 0.5)
-    alone = rerank.Candidates.of(lexical, None, lexical > 0, sure=1.0, depth=2)
+    shared = lexical[lexical > 0]
+    assert np.allclose(cands.scores["zlc"], (lexical[cands.ids] - shared.mean()) / shared.std())
+    assert np.allclose(cands.scores["zl"], (lexical[cands.ids] - lexical.mean()) / lexical.std())
+    alone = rerank.Candidates.of(lexical, None, sure=1.0, depth=2)
     assert alone.ids.tolist() == [1, 2] and "zs" not in alone.scores
 
 

@@ -442,8 +442,10 @@ class Engine:
         # Whether the notes answer is judged on the fused scores' best, as before re-ranking: the
         # model was fitted to order right answers, not to tell questions the notes answer from others.
         depth = max(rerank.DEPTH, 4 * top)
-        scores = self._reranked(models, tokens, lexical, sem, sure, depth, bool(_WHATIS.search(question)))
-        ranked = self._order(question, tokens, scores, lexical, False, top) or order
+        scores, pool = self._reranked(
+            models, tokens, lexical, sem, sure, depth, bool(_WHATIS.search(question))
+        )
+        ranked = self._order(question, tokens, scores, lexical, False, top, pool) or order
         return Ranked(tokens, ranked, scores, mended, sem, order[0] if order else None)
 
     def _order(
@@ -454,13 +456,16 @@ class Engine:
         lexical: np.ndarray,
         recall: bool,
         top: int,
+        pool: np.ndarray | None = None,
     ) -> list[int]:
-        """The best ``top`` sections by ``scores`` (sharing a word with the question unless ``recall``),
-        "what is X" answered by X's own section first, none that an earlier one already shows."""
+        """The best ``top`` sections by ``scores`` (sharing a word with the question unless ``recall``;
+        of ``pool`` only, if given), "what is X" answered by X's own section first, none that an earlier
+        one already shows."""
         top = max(1, top)
+        ids = np.arange(len(scores)) if pool is None else pool
         # Over-fetch, then drop sections an earlier result already shows (a parent shows its children).
-        k = min(top * 4 if self.tuning.diversify else top, len(scores))
-        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        k = min(top * 4 if self.tuning.diversify else top, len(ids))
+        best = ids[np.argpartition(-scores[ids], k - 1)[:k]] if k < len(ids) else ids
         ranked = [
             i
             for i in sorted(best.tolist(), key=lambda i: (-scores[i], i))
@@ -486,16 +491,16 @@ class Engine:
         sure: float,
         depth: int,
         whatis: bool,
-    ) -> np.ndarray:
-        """Every section's score after re-ranking: the candidates' by the model (answers/rerank.py),
-        -inf for the rest."""
-        cands = rerank.Candidates.of(lexical, sem, lexical > 0, sure, depth)
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(every section's score after re-ranking: the candidates' by the model (answers/rerank.py),
+        -inf for the rest; the candidates' ids)."""
+        cands = rerank.Candidates.of(lexical, sem, sure, depth)
         model = models.fused if sem is not None else models.lexical
         features = {**cands.scores, **self.section_features(tokens, cands.ids, whatis)}
         out = np.full(len(lexical), -np.inf)
         if len(cands.ids):
             out[cands.ids] = model.score(rerank.matrix(model.names, features))
-        return out
+        return out, cands.ids
 
     def section_features(
         self, tokens: list[str], ids: np.ndarray, whatis: bool = False

@@ -89,11 +89,12 @@ def _top(scores: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
     return ids[np.lexsort((ids, -scores[ids]))]
 
 
-def _z(x: np.ndarray, over: np.ndarray | None = None) -> np.ndarray:
-    ref = x if over is None else x[over]
-    if len(ref) < 2:
-        return np.zeros_like(x)
-    return (x - ref.mean()) / (ref.std() or 1.0)
+def _stats(total: float, squares: float, n: int) -> tuple[float, float]:
+    """(mean, standard deviation) from a sum and a sum of squares; std 1 when there is no spread."""
+    if n < 2:
+        return 0.0, 1.0
+    mean = total / n
+    return mean, float(np.sqrt(max(squares / n - mean * mean, 0.0))) or 1.0
 
 
 @dataclass(frozen=True)
@@ -104,19 +105,25 @@ class Candidates:
     scores: dict[str, np.ndarray]
 
     @classmethod
-    def of(
-        cls, lexical: np.ndarray, sem: np.ndarray | None, allowed: np.ndarray, sure: float, depth: int = DEPTH
-    ) -> Candidates:
+    def of(cls, lexical: np.ndarray, sem: np.ndarray | None, sure: float, depth: int = DEPTH) -> Candidates:
+        """The candidates among the sections sharing a word with the question (lexical > 0)."""
+        allowed = lexical > 0
         by_lex = _top(lexical, allowed, depth)
         by_sem = _top(sem, allowed, depth) if sem is not None else by_lex[:0]
         ids = np.asarray(list(dict.fromkeys([*by_lex.tolist(), *by_sem.tolist()])), dtype=np.int64)
+        # One pass for both z-scores: BM25 is 0 outside the sections sharing a word, so the sums over
+        # all sections are the sums over those (at 100k sections this is most of re-ranking's cost).
+        total, squares = float(lexical.sum()), float(np.dot(lexical, lexical))
+        mean, std = _stats(total, squares, len(lexical))
+        mean_c, std_c = _stats(total, squares, int(np.count_nonzero(allowed)))
+        x = lexical[ids]
         out = {
-            "zl": _z(lexical)[ids],
-            "zlc": _z(lexical, allowed)[ids],
+            "zl": (x - mean) / std,
+            "zlc": (x - mean_c) / std_c,
             "rl": -np.log(_ranks(by_lex, ids, depth)),
         }
         if sem is not None:
-            zs = _z(sem)[ids]
+            zs = (sem[ids] - sem.mean()) / (float(sem.std()) or 1.0) if len(sem) > 1 else np.zeros(len(ids))
             out.update(zs=zs, rs=-np.log(_ranks(by_sem, ids, depth)), zs_s=zs * sure)
         return cls(ids, out)
 

@@ -81,7 +81,7 @@ def examples(engine: Engine, label: str, questions: Sequence[Question]) -> list[
         whatis = bool(_WHATIS.search(q.q))
         rows = []
         for s in (None, sem):
-            cands = rerank.Candidates.of(lexical, s, allowed, sure)
+            cands = rerank.Candidates.of(lexical, s, sure)
             feats = {**cands.scores, **engine.section_features(tokens, cands.ids, whatis)}
             ids = cands.ids.tolist()
             strict = np.asarray([_hit(q, secs[i], True) for i in ids])
