@@ -86,7 +86,7 @@ def test_fit_weighs_up_the_feature_that_marks_the_wanted_candidate() -> None:
 
 def test_reranking_reorders_but_never_changes_what_bm25_declines(build_engine) -> None:
     """Without the vectors every decline check judges the fused scores' best, as before re-ranking
-    (with them, the z-gate judges the section shown: Tuning.gate_on_shown)."""
+    (with them too, unless Tuning.gate_on_shown)."""
     engine = build_engine(KNOWLEDGE)
     assert engine.semantic is None
     questions = [
