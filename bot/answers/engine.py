@@ -171,7 +171,7 @@ class Engine:
         self._titles: TitleList | None = None
         self._titles_seen: dict[int, frozenset[str]] = {}  # title_words, per section id
         self._hubs: dict[int, bool] = {}  # links_only, per section id
-        self._starts: np.ndarray | None = None  # each note's first section id (note_bounds)
+        self._starts: np.ndarray | None = None  # each note's first section id (_note_starts)
 
     # -- building (answers/store.py: from the index store; build_engine: in memory) -----------------
     @classmethod
