@@ -1,7 +1,7 @@
 """`python -m bot.evaluation.fit`: fit the re-ranking models (answers/rerank.py) on the development sets.
 
-Only development sets (their misses may be read and tuned on); the held-out sets (heldout2, heldout3,
-heldout4, passages) are never read here. Each question's candidates are described exactly as the engine
+Only development sets (their misses may be read and tuned on); the held-out sets (heldout2-5,
+passages) are never read here. Each question's candidates are described exactly as the engine
 describes them when it answers; the model is a softmax over those candidates (the wanted sections share
 the target), L2-regularised, fitted by L-BFGS. Printed: hit@1 among the candidates, the fused scores
 beside the models, each set's figure from models fitted without that set's group (leave-one-group-out).

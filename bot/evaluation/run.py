@@ -134,6 +134,10 @@ RUNS = (
     # Written blind by a fifth helper on 2026-12-02 (89 seed, 428 corpora lines), frozen before tuning.
     ("heldout4 seed", "heldout4", "seed", "seed"),
     ("heldout4 corpora", "heldout4", "corpora", "corpora"),
+    # Written blind by a seventh helper at the end of 2026-12-02's second session (declines above all:
+    # chit-chat and tools the notes never mention), frozen before its first run on the final engine.
+    ("heldout5 seed", "heldout5", "seed", "seed"),
+    ("heldout5 corpora", "heldout5", "corpora", "corpora"),
 )
 EVAL_VECTORS = EVAL_DIR.parent / ".cache" / "eval" / "vectors.npz"  # by content: shared by every run
 
