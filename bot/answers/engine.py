@@ -317,16 +317,6 @@ class Engine:
             total += w
         return known, total
 
-    def coverages(self, tokens: list[str], ids: np.ndarray) -> np.ndarray:
-        """coverage() of each of the sections ``ids`` at once."""
-        known, total = self._term_weights(tokens)
-        if not total:
-            return np.ones(len(ids))
-        found = np.zeros(len(ids))
-        for i, w in known:
-            found += w * _among(ids, self.index.bm25.postings(i))
-        return found / total
-
     def keyness(self) -> np.ndarray:
         """Per morpheme term id: how much more the notes use it than everyday language does, in Zipf
         units (log10 per billion): the notes' frequency (share of all section-term pairs) less wordfreq's.
@@ -406,6 +396,14 @@ class Engine:
         zs = (sem - sem.mean()) / (sem.std() or 1.0)
         return (1.0 - w) * zl + w * zs
 
+    def semantic_weight(self, sure: float) -> float:
+        """The vectors' weight in the fusion for a question whose BM25 best holds ``sure`` of it
+        (Tuning.semantic_adaptive, semantic_skip)."""
+        weight = self.tuning.semantic_weight
+        if not self.tuning.semantic_adaptive:
+            return weight
+        return 0.0 if sure >= self.tuning.semantic_skip else weight * (1.0 - sure)
+
     def rank(self, question: str, top: int = 3) -> tuple[list[str], list[int], np.ndarray, str | None]:
         """(tokens, best section ids, every section's score, the mended question or None)."""
         return self._rank(question, top)[:4]
@@ -417,10 +415,9 @@ class Engine:
         if not tokens:
             return Ranked(tokens, [], np.zeros(0), mended, None, None)
         lexical = self.scores(question, tokens)
-        weight = self.tuning.semantic_weight
-        sure = self._confidence(tokens, int(np.argmax(lexical))) if len(lexical) else 0.0
-        if self.semantic is not None and self.tuning.semantic_adaptive:
-            weight = 0.0 if sure >= self.tuning.semantic_skip else weight * (1.0 - sure)
+        with_vectors = self.semantic is not None and len(lexical) > 0
+        sure = self._confidence(tokens, int(np.argmax(lexical))) if with_vectors else 0.0
+        weight = self.semantic_weight(sure) if with_vectors else 0.0
         # BM25's best holds (nearly) every question word: the cosines would not weigh in — nor decline
         # (confidence >= semantic_sure) — so the query is not embedded, most of a fused answer's time.
         sem = self.semantic_scores(question) if weight > 0 else None
@@ -446,7 +443,7 @@ class Engine:
         scores, pool = self._reranked(
             models, tokens, lexical, sem, sure, depth, bool(_WHATIS.search(question))
         )
-        ranked = self._order(question, tokens, scores, lexical, False, top, pool) or order
+        ranked = self._order(question, tokens, scores, lexical, False, top, pool)
         return Ranked(tokens, ranked, scores, mended, sem, order[0] if order else None)
 
     def _order(
@@ -509,14 +506,20 @@ class Engine:
         """What re-ranking knows of sections ``ids`` besides their scores (see answers/rerank.py)."""
         bm = self.index.bm25
         words = set(tokens)
-        weights = {t: max(float(bm.idf[bm.vocab[t]]), 1e-3) for t in words if t in bm.vocab}
-        total = self._term_weights(tokens)[1] or 1.0
+        known, total = self._term_weights(tokens)
+        # coverage() of every candidate at once (1 when the question's words weigh nothing)
+        found = np.zeros(len(ids))
+        for term, w in known:
+            found += w * _among(ids, bm.postings(term))
+        cov = found / total if total else np.ones(len(ids))
+        weight_of = dict(known)  # by term id
         titles = [self.title_words(i) for i in ids.tolist()]
         tin = np.asarray([len(t & words) / max(len(t), 1) for t in titles], dtype=np.float64)
+        in_title = [sum(weight_of.get(bm.vocab.get(w, -1), 0.0) for w in t & words) for t in titles]
         return {
-            "cov": self.coverages(tokens, ids),
+            "cov": cov,
             "tin_w": tin * whatis,
-            "tcov": np.asarray([sum(weights.get(w, 0.0) for w in t & words) / total for t in titles]),
+            "tcov": np.asarray(in_title) / (total or 1.0),
             "hub": np.asarray([self.links_only(i) for i in ids.tolist()], dtype=np.float64),
             "dl": np.log1p(bm.lengths[ids].astype(np.float64)),
             "first": _among(ids, self._note_starts()).astype(np.float64),

@@ -135,4 +135,5 @@ def _ranks(order: np.ndarray, ids: np.ndarray, depth: int) -> np.ndarray:
 
 
 def matrix(names: tuple[str, ...], features: dict[str, np.ndarray]) -> np.ndarray:
-    return np.column_stack([features[n] for n in names]) if len(names) else np.zeros((0, 0))
+    """The candidates x features matrix a model scores, its columns in the model's order."""
+    return np.column_stack([features[n] for n in names])

@@ -87,8 +87,8 @@ def examples(engine: Engine, label: str, questions: Sequence[Question]) -> list[
             strict = np.asarray([_hit(q, secs[i], True) for i in ids])
             loose = np.asarray([_hit(q, secs[i], False) for i in ids])
             rows.append((feats, strict, loose))
-        weight = 0.0 if sure >= engine.tuning.semantic_skip else engine.tuning.semantic_weight * (1 - sure)
-        best = int(np.argmax(np.where(allowed, engine.fused(lexical, sem, weight), -np.inf)))
+        fused = engine.fused(lexical, sem, engine.semantic_weight(sure))
+        best = int(np.argmax(np.where(allowed, fused, -np.inf)))
         (lf, ls, ll), (ff, fs, fl) = rows
         baseline = (_hit(q, secs[best], True), _hit(q, secs[best], False))
         out.append(Example(label, sure, lf, ff, ls, ll, fs, fl, baseline))
