@@ -146,7 +146,7 @@ class Embedder:
             hit = self._queries.get(text)
             if hit is not None:
                 return hit
-            out = np.asarray(self._model.query(text), dtype=np.float32).reshape(DIM)  # type: ignore[attr-defined]
+            out = self._query_vector(text)
             self._queries[text] = out
             if len(self._queries) > QUERY_CACHE:
                 del self._queries[next(iter(self._queries))]
@@ -161,9 +161,13 @@ class Embedder:
             rows = []
             for text in key:  # the lock per text: a question asked meanwhile waits for one, not all
                 with self._lock:
-                    rows.append(np.asarray(self._model.query(text), dtype=np.float32).reshape(DIM))  # type: ignore[attr-defined]
+                    rows.append(self._query_vector(text))
             hit = self._fixed[key] = np.stack(rows) if rows else np.zeros((0, DIM), np.float32)
         return hit
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        """The model's query-side vector of ``text`` (the caller holds the lock)."""
+        return np.asarray(self._model.query(text), dtype=np.float32).reshape(DIM)  # type: ignore[attr-defined]
 
 
 # -- persisted vectors -----------------------------------------------------------------------------
