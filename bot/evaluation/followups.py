@@ -148,7 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     # followups.jsonl: our own set; followups3.jsonl: written blind by a helper, a development set (tuned
     # on); followups2.jsonl: written blind by another helper, held out (never tuned on, misses not read);
     # followups4.jsonl (2026-12-02, 180 exchanges): a third blind helper, held out the same way.
-    parser.add_argument("--set", action="append", dest="sets", metavar="NAME", help="default: all four")
+    # followups5/6.jsonl (2026-12-02, third session): a fourth blind helper's 200 exchanges, split at
+    # random by set and kind before any run: 5 is a development set, 6 is held out.
+    parser.add_argument("--set", action="append", dest="sets", metavar="NAME", help="default: all six")
     parser.add_argument("--misses", action="store_true", help="list the exchanges missed")
     parser.add_argument("--no-forum", action="store_true", help="skip the forum-post rates")
     args = parser.parse_args(argv)
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
 
     seed, corpora = service(SEED_KNOWLEDGE), service(corpora_folder(args.corpora))
     engines = {"seed": seed.engine, "corpora": corpora.engine}
-    for name in args.sets or ("followups", "followups3", "followups2", "followups4"):
+    for name in args.sets or ("followups", "followups3", "followups5", "followups2", "followups4", "followups6"):
         if not (EVAL_DIR / f"{name}.jsonl").is_file():
             print(f"{name}: skipped, eval/{name}.jsonl not found")
             continue
