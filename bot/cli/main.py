@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="answer quality on eval/*.jsonl against the peers")
     # evaluation/run.py's RUNS, named here so that the CLI starts without importing the engine
     sets = ["seed", "corpora", "heldout", "heldout2", "passages_dev", "passages", "dev2", "dev3", "heldout3"]
-    sets += ["heldout4", "heldout5", "all"]
+    sets += ["heldout4", "heldout5", "dev4", "heldout6", "all"]
     e.add_argument("--set", choices=sets, default="all")
     e.add_argument("--corpora", default=None, metavar="DIR", help="default ../shared/corpora")
     e.add_argument("--json", action="store_true")

@@ -138,6 +138,13 @@ RUNS = (
     # chit-chat and tools the notes never mention), frozen before its first run on the final engine.
     ("heldout5 seed", "heldout5", "seed", "seed"),
     ("heldout5 corpora", "heldout5", "corpora", "corpora"),
+    # Written blind by an eighth helper on 2026-12-02's third session (80 seed, 420 corpora lines over
+    # 284 files, 80 of them off-topic), split at random by set and kind before any run: dev4 is a
+    # development set (tuned on, misses read), heldout6 is held out.
+    ("dev4 seed", "dev4", "seed", "seed"),
+    ("dev4 corpora", "dev4", "corpora", "corpora"),
+    ("heldout6 seed", "heldout6", "seed", "seed"),
+    ("heldout6 corpora", "heldout6", "corpora", "corpora"),
 )
 EVAL_VECTORS = EVAL_DIR.parent / ".cache" / "eval" / "vectors.npz"  # by content: shared by every run
 
