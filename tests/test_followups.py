@@ -150,3 +150,22 @@ def test_all_exchanges_with_the_corpora(seed_engine, corpora_engine):
     # measured 2026-12-01: all 0.837 (alone 0.551, always joined 0.776); self-contained 1.000
     assert result["all"]["ours"] >= 0.8 and result["all"]["ours"] > result["all"]["joined"], result
     assert result["self"]["ours"] >= 0.9, result
+
+
+def test_laughter_is_not_a_search_word(seed_engine):
+    """Bare jamo runs ("ㅋㅋ", "ㅠㅠ") are chat, never a topic: they neither count against a question
+    nor make one of their own."""
+    assert seed_engine.question_tokens("단점은 뭐임 ㅋㅋ") == seed_engine.question_tokens("단점은 뭐임")
+    assert not seed_engine.ask("ㅋㅋㅋ ㅠㅠ").answered
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
+def test_everyday_words_the_threads_note_holds_lean_on_the_topic(corpora_engine):
+    """On 287 files "반대로 하면?" shares only an everyday word with the notes (alone: some other note's
+    section; declined with the semantic channel). In a thread about LEFT OUTER JOIN the note holds it, so
+    it is answered there; a plan asked with an aspect word ("vs") names words the note lacks and is not."""
+    engine = corpora_engine
+    answer = ask_followup(engine, "반대로 하면?", "LEFT OUTER JOIN 설명해줘")
+    assert answer.answered and answer.best.section.title == "RIGHT OUTER JOIN", answer
+    plan = ask_followup(engine, "다음 모임 장소 어디로 할까요? 강남 vs 홍대", "로그스태시 파이프라인 작성법")
+    assert not plan.answered, plan

@@ -119,6 +119,7 @@ _WHATIS = re.compile(
 _DEFINING = frozenset({"개념", "정의", "의미", "뜻", "소개", "무엇", "란", "이란", "what"})
 _TITLE_EXTRAS = re.compile(r"\([^)]*\)|^[\s\d.]+|[^\w\s]")
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
+_JAMO_ONLY = re.compile(r"[\u1100-\u11ff\u3130-\u318f]+")
 
 
 def _among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
@@ -225,7 +226,8 @@ class Engine:
                 "질문이 비어 있어요. 노트에 대해 물어봐 주세요 (예: 도커 설치 방법). / The question is empty."
             )
         text = clip(text, self.tuning.max_question_chars)
-        tokens = self.analyzer.tokenize(text)
+        # Bare jamo runs are laughter and sighs in chat ("단점은 뭐임 ㅋㅋ", "ㅠㅠ"), never a topic.
+        tokens = [t for t in self.analyzer.tokenize(text) if not _JAMO_ONLY.fullmatch(t)]
         if not tokens or not self.tuning.spelling or all(t in self.index.bm25.vocab for t in tokens):
             return tokens, None
         out: list[str] = []

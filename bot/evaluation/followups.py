@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> None:
 
     seed, corpora = service(SEED_KNOWLEDGE), service(corpora_folder(args.corpora))
     engines = {"seed": seed.engine, "corpora": corpora.engine}
-    for name in args.sets or ("followups", "followups3", "followups5", "followups2", "followups4", "followups6"):
+    every = ("followups", "followups3", "followups5", "followups2", "followups4", "followups6")
+    for name in args.sets or every:
         if not (EVAL_DIR / f"{name}.jsonl").is_file():
             print(f"{name}: skipped, eval/{name}.jsonl not found")
             continue
