@@ -107,6 +107,9 @@ def test_a_list_of_links_is_told_from_a_section_that_has_links() -> None:
     assert not links_only("## Redis\n\nRedis는 인메모리 저장소다. [문서](a.md)\n")
     assert not links_only("## 목록\n\n- [하나](a.md)\n- 설명이 붙은 줄 [둘](b.md)\n")
     assert not links_only("## 빈 절\n")  # no link at all: a heading waiting for text, not a hub
+    # a README's layout markup between the links is no text (gyoogle's README ends lists with <br>)
+    assert links_only("## 📌 패턴\n\n- [어댑터](a.md)\n- [싱글톤](b.md)\n\n<br>\n<div align=center></div>\n")
+    assert not links_only("## 목록\n\n- [하나](a.md)\n<b>설명이 붙은 줄</b>\n<br>\n")
 
 
 def test_an_empty_list_item_is_not_shown_as_a_stray_dash() -> None:

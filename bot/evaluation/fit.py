@@ -1,6 +1,6 @@
 """`python -m bot.evaluation.fit`: fit the re-ranking models (answers/rerank.py) on the development sets.
 
-Only development sets (their misses may be read and tuned on); the held-out sets (heldout2-5,
+Only development sets (their misses may be read and tuned on); the held-out sets (heldout2-6,
 passages) are never read here. Each question's candidates are described exactly as the engine
 describes them when it answers; the model is a softmax over those candidates (the wanted sections share
 the target), L2-regularised, fitted by L-BFGS. Printed: hit@1 among the candidates, the fused scores
@@ -39,6 +39,8 @@ DEV = (
     ("passages_dev corpora", "passages_dev corpora"),
     ("dev2 corpora", "dev2 corpora"),
     ("dev3 corpora", "dev3 corpora"),
+    ("dev4 seed", "seed"),
+    ("dev4 corpora", "dev4 corpora"),
 )
 L2 = 0.01
 # The target weight of an ancestor that shows the wanted section (a short note's top section shows the

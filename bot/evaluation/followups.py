@@ -102,6 +102,24 @@ def thread_talk(exchanges: list[Exchange], engine_for: Callable[[str], Any]) -> 
     return answered, asked
 
 
+def thread_offtopic(exchanges: list[Exchange], engine_for: Callable[[str], Any]) -> tuple[int, int]:
+    """(answered, asked): the development sets' off-topic questions (dev2, dev4: chit-chat and tools
+    the notes never mention) asked in threads begun by this set's corpora first questions, three
+    threads each; an answer is a note pushed on a question the notes do not cover."""
+    from bot.evaluation.data import load_questions
+
+    firsts = [ex.first for ex in exchanges if ex.folder == "corpora"]
+    dev = [q for name in ("dev2", "dev4") for q in load_questions(name)]
+    off = [q.q for q in dev if q.offtopic and q.folder == "corpora"]
+    answered = asked = 0
+    for k, question in enumerate(off if firsts else ()):
+        for j in range(3):
+            asked += 1
+            first = firsts[(k * 3 + j) * 7 % len(firsts)]
+            answered += ask_followup(engine_for("corpora"), question, first).answered
+    return answered, asked
+
+
 def forum_rates(service: Any, sets: tuple[str, ...] = ("seed", "corpora", "heldout")) -> dict[str, float]:
     """Forum posts titled with the eval questions: right section answered (vs /ask), off-topic silent."""
     from bot.evaluation.data import load_questions
@@ -180,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
             print("  " + m)
         said, asked = thread_talk(exchanges, engines.__getitem__)
         print(f"{name}: thanks and small talk after the first answer: {said} of {asked} answered")
+        said, asked = thread_offtopic(exchanges, engines.__getitem__)
+        print(f"{name}: off-topic questions (dev2, dev4) asked in its threads: {said} of {asked} answered")
     if args.no_forum:
         return
     r = forum_rates(corpora)

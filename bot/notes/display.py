@@ -89,7 +89,7 @@ _LIST_MARK = re.compile(rf"^\s*{_BULLET}\s+")
 
 def links_only(markdown: str) -> bool:
     """The section is a list of links (a README's table of contents, an index page): every line that
-    has words, headings aside, has nothing but links, bullets and emoji — and there is a link."""
+    has words, headings aside, has nothing but links, bullets, emoji and HTML tags — and there is a link."""
     links = 0
     for line in markdown.splitlines():
         if not line.strip() or _HEADING.match(line) or _HR.match(line):
@@ -98,7 +98,8 @@ def links_only(markdown: str) -> bool:
         rest, m = _A_TAG.subn(" ", rest)
         rest, k = _BARE_URL.subn(" ", _AUTOLINK.sub(" ", rest))
         links += n + m + k
-        if re.search(r"\w", rest):
+        # Markup between the links ("<br>", "<div align=center>") is layout, not words.
+        if re.search(r"\w", _ENTITY_TAG.sub(" ", rest)):
             return False
     return links > 0
 
