@@ -308,3 +308,15 @@ def test_what_is_x_prefers_the_note_titled_x_to_a_part_titled_x(
     assert engine.index.sections[ranked[0]].level == 3  # the part ranks first on its words
     best = engine.ask("카프카가 뭐야?").best.section
     assert (best.title, best.level) == ("카프카", 1)
+
+
+def test_a_derived_verb_stem_is_as_everyday_as_its_base(seed_engine) -> None:
+    """wordfreq's Korean list lacks some passive/causative stems Kiwi gives ("쓰이" of 쓰여): counted as
+    specific unknown words they outweighed the topic, and "Docker란 무엇이고 주로 어디에 쓰여?" was
+    declined on the seed. They weigh as their base does; a rare word keeps its full weight."""
+    from bot.answers.generality import topic_weight
+
+    assert topic_weight("쓰이") == topic_weight("쓰") < 0.5
+    assert topic_weight("리액트") == 1.0 and topic_weight("고양이") < 1.0
+    answer = seed_engine.ask("Docker란 무엇이고 주로 어디에 쓰여?")
+    assert answer.answered and answer.best.section.source == "docker.md", answer

@@ -23,10 +23,20 @@ def _tables() -> tuple[dict[str, float], dict[str, float]]:
     return get_frequency_dict("ko", wordlist="best"), get_frequency_dict("en", wordlist="small")
 
 
+# Passive and causative suffixes: wordfreq's Korean list holds verb stems as its tokenizer cut them,
+# and misses some derived ones that Kiwi gives ("쓰이" of 쓰여, "줄이"): those are as everyday as their base.
+_DERIVED = ("이", "히", "리", "기")
+
+
 def zipf(word: str) -> float:
     """Zipf frequency (log10 per billion words); 0.0 when the list does not have the word."""
     ko, en = _tables()
-    freq = (en if word.isascii() else ko).get(word.lower(), 0.0)
+    if word.isascii():
+        freq = en.get(word.lower(), 0.0)
+    else:
+        freq = ko.get(word, 0.0)
+        if not freq and len(word) >= 2 and word.endswith(_DERIVED):
+            freq = ko.get(word[:-1], 0.0)
     return math.log10(freq) + 9 if freq > 0 else 0.0
 
 
