@@ -139,3 +139,19 @@ def test_an_unclosed_fence_is_one_unit_to_the_end():
     (code,) = [u for u in units(text) if u.kind == "code"]
     assert text[code.start : code.end].rstrip("\n").endswith("# 도커")
     assert select(_section(text), Terms.of({"도커": 1.0})).startswith("설명\n```py")
+
+
+def test_a_note_that_opens_with_a_chapter_leads_with_the_line_saying_what_it_is(seed_engine):
+    """The seed's top section has no body before "## 설치 방법": "도커가 뭐야?" once showed the install
+    scripts. The lead is the first line that makes the subject its topic ("Docker는 ..."), with its
+    sub-heading; a lead that already does so (or a section with a body of its own) is kept."""
+    best = seed_engine.ask("도커가 뭐야?").best
+    assert best is not None and best.section.line == 1
+    assert "Docker는 주로 서버에 사용된다" in best.passage and "apt-get" not in best.passage
+    assert "격리시키는 기능" in best.passage  # its sub-heading, shown as context
+    text = "# Redis\n## 설치\n\nbrew install redis\n\n## 특징\n\nRedis는 인메모리 저장소다.\n"
+    redis = _section(text, ("Redis",))
+    terms = Terms.of({"redis": 1.0})
+    assert "Redis는 인메모리" in select(redis, terms)
+    lead = _section("# Redis\n## Redis란?\n\n인메모리 저장소.\n\n## 특징\n\nRedis는 빠르다.\n", ("Redis",))
+    assert "인메모리 저장소" in select(lead, terms) and "빠르다" not in select(lead, terms)

@@ -254,6 +254,7 @@ def select(
     if not parts:
         return text.strip()
     crumb = " ".join(section.heading_path).casefold()
+    title = (section.heading_path[-1] if section.heading_path else "").casefold()
     scores = [0.0] * len(parts)
     for forms, w, _term in terms.patterns:
         present = [rx for literal, rx in forms if literal in lowered]  # str search: far faster than re
@@ -304,6 +305,10 @@ def select(
             if chosen and size + cost(k) > limit:
                 break
             take(k)
+        said = _defining(parts, lowered, terms, title, chosen)
+        if said is not None:  # the section's body is all sub-sections: the line saying what X is leads
+            chosen.clear()
+            take(said)
     else:
         order = sorted(range(len(parts)), key=lambda k: (-scores[k], k))
         take(order[0])
@@ -326,6 +331,37 @@ def select(
                 take(k)
             k += 1
     return _join(text, parts, sorted(chosen), limit)
+
+
+# "X는 ...", "X란 ...": a sentence whose topic is X (particles after the word or its parenthesis).
+_TOPIC_MARK = r"(?:\s*\([^()\n]{0,40}\))?(?:은|는|이란|란|이라는|라는)(?![가-힣])"
+
+
+def _defining(
+    parts: Sequence[Unit], lowered: str, terms: Terms, title: str, lead: Sequence[int]
+) -> int | None:
+    """When a section has no body before its first sub-heading (a note's top section whose first
+    chapter is "설치 방법") and its ``lead`` never makes the subject its topic, the first line that starts
+    so ("Docker는 주로 서버에 사용된다" for "도커가 뭐야?"); None otherwise. The subject: the question's
+    terms the section's own title holds."""
+    if not parts or parts[0].kind != "heading":
+        return None
+    subject = [
+        rx.pattern
+        for forms, _w, _t in terms.patterns
+        if any(literal in title and rx.search(title) for literal, rx in forms)
+        for _lit, rx in forms
+    ]
+    if not subject:
+        return None
+    topic = re.compile(rf"(?:{'|'.join(subject)}){_TOPIC_MARK}")
+    if any(topic.search(lowered, parts[k].start, parts[k].end) for k in lead):
+        return None
+    starts = re.compile(rf"[\s>*+\-\d.)]*(?:{'|'.join(subject)}){_TOPIC_MARK}")
+    for k, u in enumerate(parts):
+        if u.kind in ("text", "item") and starts.match(lowered, u.start, u.end):
+            return k
+    return None
 
 
 def _sub_heading(section: Section, parts: Sequence[Unit], lowered: str, terms: Terms) -> int | None:
