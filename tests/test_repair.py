@@ -25,3 +25,9 @@ def test_pieces_of_one_written_word_the_notes_hold_whole_are_joined() -> None:
     assert repair.rejoin(["블랙", "스완"], "블랙스완이 뭐야?") == ["블랙스완"]
     assert repair.rejoin(["블랙", "스완"], "블랙 스완이 뭐야?") == ["블랙", "스완"]  # written apart
     assert repair.rejoin(["도커", "블랙"], "도커블랙") == ["도커", "블랙"]  # both known: left as they are
+
+
+def test_a_particle_kiwi_left_attached_is_dropped() -> None:
+    repair = repair_over("프로세스", "우분투")
+    assert repair.mend("우분투에") == ("우분투",)
+    assert repair.mend("프로세스끼리") == ("프로세스",)  # "프로세스끼리 통신": Kiwi kept it whole
