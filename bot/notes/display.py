@@ -99,7 +99,9 @@ def links_only(markdown: str) -> bool:
         rest, k = _BARE_URL.subn(" ", _AUTOLINK.sub(" ", rest))
         links += n + m + k
         # Markup between the links ("<br>", "<div align=center>") is layout, not words.
-        if re.search(r"\w", _ENTITY_TAG.sub(" ", rest)):
+        if "<" in rest:
+            rest = _ENTITY_TAG.sub(" ", rest)
+        if re.search(r"\w", rest):
             return False
     return links > 0
 
