@@ -55,12 +55,15 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
     """The better of ``question`` alone and ``question`` + ``topic`` (see the module docstring)."""
     tokens = engine.question_tokens(question)
     note = _topic_note(engine, topic.strip())
+    leans = _leans(engine, question, tokens, note)
+    if not leans and not _asks(question):
+        return engine.ask(question, top)  # "고마워요", "다음 주에 또 봐요": not about the topic
     inside = engine.ask(question, top, within=note) if note is not None and tokens else None
     # A question whose words the thread's note mostly holds leans on it ("반대로 하면?" after "LEFT
     # OUTER JOIN": RIGHT OUTER JOIN), however everyday its words are.
     held = inside is not None and inside.answered and inside.confidence >= HELD
-    if not (_leans(engine, question, tokens, note) or (held and _asks(question))):
-        return engine.ask(question, top)  # "고마워요", "다음 주에 또 봐요": not about the topic
+    if not (leans or held):
+        return engine.ask(question, top)  # asks, but about something else ("what time do we meet?")
     if inside is not None and inside.answered:
         # The question alone: when it is declined (everyday words only: "연결 끊을 때는?"), the
         # thread's note is what it is about; else the note must hold it as well as that answer.
@@ -129,7 +132,7 @@ def _leans(engine: Engine, question: str, tokens: list[str], note: range | None)
     if not words:
         return True
     # An aspect asked beside words the thread's note holds: "그거 문제점은 없어?" (없: an everyday word)
-    aspect = len(words) < len(set(tokens)) and _asks(question)
+    aspect = any(t in asks for t in tokens) and _asks(question)
     if aspect and note is not None and _note_holds(engine, words, note):
         return True
     bm, key = engine.index.bm25, engine.keyness()

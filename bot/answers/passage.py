@@ -254,7 +254,6 @@ def select(
     if not parts:
         return text.strip()
     crumb = " ".join(section.heading_path).casefold()
-    title = (section.heading_path[-1] if section.heading_path else "").casefold()
     scores = [0.0] * len(parts)
     for forms, w, _term in terms.patterns:
         present = [rx for literal, rx in forms if literal in lowered]  # str search: far faster than re
@@ -305,6 +304,7 @@ def select(
             if chosen and size + cost(k) > limit:
                 break
             take(k)
+        title = (section.heading_path[-1] if section.heading_path else "").casefold()
         said = _defining(parts, lowered, terms, title, chosen)
         if said is not None:  # the section's body is all sub-sections: the line saying what X is leads
             chosen.clear()
