@@ -148,19 +148,27 @@ def test_a_question_bm25_fully_covers_is_not_embedded(engine_and_store):
     assert model.queries == joined + 1
 
 
-def test_everyday_talk_on_a_large_folder_must_stand_out_in_meaning(tmp_path: Path, analyzer):
-    """On a folder of >= 200 sections, a question sharing only everyday words with its best section
-    ("소개": the notes use it no more than everyday language does) is declined unless that section
-    stands out among all sections' cosines; a word that is the notes' own needs no such check."""
+def _everyday_folder(tmp_path: Path, analyzer):
+    """An engine over 262 sections: 240 of made-up technical words, one titled with an everyday word
+    (소개), one on an English word (OPEN), 20 whose only shared word (해결) is one of the maintainers'
+    question words."""
     folder = tmp_path / "notes"
     folder.mkdir()
     for k in range(240):  # made-up technical words: much more the notes' than everyday language's
         note = f"# 크로노텍{k}\n\n크로노텍{k} 파라메트릭 구성.\n"
         (folder / f"t{k:03d}.md").write_text(note, encoding="utf-8")
     (folder / "intro.md").write_text("# 소개\n\n소개 글\n", encoding="utf-8")
+    (folder / "http.md").write_text("# 요청\n\nOPEN 요청\n", encoding="utf-8")
     for k in range(20):  # 해결: far more the notes' than everyday language's here
         (folder / f"fix{k:02d}.md").write_text(f"# 장애 {k}\n\n해결 기록.\n", encoding="utf-8")
-    engine = IndexStore(folder, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+    return IndexStore(folder, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+
+
+def test_everyday_talk_on_a_large_folder_must_stand_out_in_meaning(tmp_path: Path, analyzer):
+    """On a folder of >= 200 sections, a question sharing only everyday words with its best section
+    ("소개": the notes use it no more than everyday language does) is declined unless that section
+    stands out among all sections' cosines; a word that is the notes' own needs no such check."""
+    engine = _everyday_folder(tmp_path, analyzer)
     model = HashModel()
     assert SemanticWorker(VectorCache(None), Embedder(model)).attach(engine, inline=1 << 20)
     # Both questions are BM25's "소개" alone, fully held by intro.md (confidence 1).
@@ -177,6 +185,24 @@ def test_everyday_talk_on_a_large_folder_must_stand_out_in_meaning(tmp_path: Pat
     assert model.queries == before
     off = replace(engine.tuning, everyday_keyness=None)
     engine.tuning = off
+    assert engine.ask("자기소개합니다").answered  # the check is what declined it
+
+
+def test_without_vectors_everyday_talk_on_a_large_folder_is_declined(tmp_path: Path, analyzer):
+    """No vectors (semantic off, no model, a folder not yet embedded): nothing can vouch for a section
+    that shares only everyday words with the question, so it is declined; the notes' own words are not."""
+    engine = _everyday_folder(tmp_path, analyzer)
+    assert engine.semantic is None
+    for talk in ("자기소개합니다", "해결했어요"):
+        answer = engine.ask(talk)
+        assert not answer.answered and answer.confidence == 1.0, talk
+    assert engine.ask("크로노텍7 구성").answered
+    # An English word is a topic in Korean notes, however everyday in English ("open": keyness below 1).
+    word = engine.index.bm25.vocab["open"]
+    assert engine.keyness()[word] < engine.tuning.everyday_keyness
+    answer = engine.ask("OPEN이 뭐야?")
+    assert answer.answered and answer.results[0].section.source == "http.md"
+    engine.tuning = replace(engine.tuning, everyday_without_vectors=False)
     assert engine.ask("자기소개합니다").answered  # the check is what declined it
 
 
