@@ -711,14 +711,16 @@ class Engine:
         )
         # Asked within a note (a follow-up in its thread's note), the conversation is the context: the
         # checks against everyday talk are the caller's (answers/followup.py _leans).
+        everyday = False  # declined as everyday talk: the titles it matched are no suggestion
         if not declined and within is None and judge is not None:
+            everyday = not self._topical(tokens, judge)
             declined = (
-                not self._topical(tokens, judge)
+                everyday
                 or not self._stands_out(sem, order[0] if self.tuning.gate_on_shown else judge, confidence)
-                or self._talk(question, tokens, judge, sem)
+                or (everyday := self._talk(question, tokens, judge, sem))
             )
         if declined:
-            near = [secs[i].title for i in order][:3]
+            near = [] if everyday else [secs[i].title for i in order][:3]
             return Answer(
                 question,
                 False,
