@@ -619,18 +619,21 @@ class Engine:
         """Section ``doc`` shares with the question only words the notes use less than 10x more than
         everyday language does (keyness, in Zipf units, below tuning.everyday_keyness)."""
         limit = self.tuning.everyday_keyness
-        if limit is None:
-            return False
-        # The maintainers' question words ("해결", "방법") say nothing about the topic, however often the
-        # notes use them: "감사합니다 덕분에 해결했어요" shares only them and everyday words with a section.
+        return limit is not None and not self._holds_key(self._topic_words(tokens), doc, limit)
+
+    def _topic_words(self, tokens: list[str]) -> list[str]:
+        """The question's words but the maintainers' question words ("해결", "방법", "difference"): those
+        say nothing about the topic, however often the notes use them ("감사합니다 덕분에 해결했어요"
+        shares only them and everyday words with a section)."""
         qwords = self.analyzer.lexicon.question_words
-        return not self._holds_key([t for t in tokens if t not in qwords], doc, limit)
+        return [t for t in tokens if t not in qwords]
 
     def _z(self, sem: np.ndarray, doc: int) -> float:
         return float((sem[doc] - sem.mean()) / (sem.std() or 1.0))
 
     def _talk(self, question: str, tokens: list[str], doc: int, sem: np.ndarray | None) -> bool:
-        """Everyday talk the notes happen to match (see Tuning.everyday_keyness and talk_veto)."""
+        """Everyday talk the notes happen to match (see Tuning.everyday_keyness, everyday_without_vectors
+        and talk_veto)."""
         t = self.tuning
         small = len(self.index.sections) < t.semantic_gate_sections
         if self.semantic is None:
@@ -640,7 +643,8 @@ class Engine:
             # it is in English: one the section holds keeps it. Dev corpora sets, no vectors: chit-chat
             # answered 13 -> 1 of 73, off-topic declined 79 -> 95 of 114, false declines 18 -> 38 of 986
             # (53 without this exemption).
-            return not self._holds_key([w for w in tokens if _LATIN_WORD.fullmatch(w)], doc, -np.inf)
+            latin = [w for w in self._topic_words(tokens) if _LATIN_WORD.fullmatch(w)]
+            return not self._holds_key(latin, doc, -np.inf)
         ceiling = self._talk_line()
         if small and (not t.talk_veto or ceiling is None):
             return False
