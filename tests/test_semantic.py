@@ -188,6 +188,18 @@ def test_everyday_talk_on_a_large_folder_must_stand_out_in_meaning(tmp_path: Pat
     assert engine.ask("자기소개합니다").answered  # the check is what declined it
 
 
+def test_with_vectors_a_latin_letters_word_still_names_a_topic(tmp_path: Path, analyzer):
+    """With vectors too, a section holding the question's Latin-letters word ("OPEN": everyday in
+    English, keyness below 1) is not everyday talk, however little its cosine stands out."""
+    engine = _everyday_folder(tmp_path, analyzer)
+    assert SemanticWorker(VectorCache(None), Embedder(HashModel())).attach(engine, inline=1 << 20)
+    answer = engine.ask("open 안 돼요")
+    assert answer.answered and answer.results[0].section.source == "http.md"
+    assert not engine.ask("자기소개합니다").answered  # Hangul everyday words still need to stand out
+    engine.tuning = replace(engine.tuning, everyday_latin=False)
+    assert not engine.ask("open 안 돼요").answered  # the exemption is what answered it
+
+
 def test_without_vectors_everyday_talk_on_a_large_folder_is_declined(tmp_path: Path, analyzer):
     """No vectors (semantic off, no model, a folder not yet embedded): nothing can vouch for a section
     that shares only everyday words with the question, so it is declined; the notes' own words are not."""

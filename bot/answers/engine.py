@@ -62,6 +62,7 @@ class Tuning:
     # ... on folders this large: a z-score over a note's 18 sections is noise (it cost the seed's dev set
     # 3 false declines), and small folders do not have the everyday-words problem.
     semantic_gate_sections: int = 200
+    stands_by_line: bool = True
     # A paraphrase shares few of the notes' words: below min_confidence, a question whose best section
     # holds at least this share is still answered when that section is closer in meaning to it than
     # everyday talk ever gets to these notes (answers/talk.py). None switches it off.
@@ -88,6 +89,8 @@ class Tuning:
     # ... and with no vectors at all (semantic off, the model missing, or a one-shot `ask` on a folder
     # not yet embedded), nothing can vouch for such a section on a large folder: it is declined (_talk).
     everyday_without_vectors: bool = True
+    # ... and with vectors, a Latin-letters word the section holds is a topic, as it is without them.
+    everyday_latin: bool = True
     # Passages of long sections: a unit inside the chunk closest in meaning scores this share of the
     # question's term weight more (only when the question was embedded for ranking anyway).
     passage_chunk_share: float = 0.5  # blind-written dev set: phrase shown 57 -> 58 of 69 (0.25-1.0)
@@ -639,16 +642,11 @@ class Engine:
         if self.semantic is None:
             if not t.everyday_without_vectors or small or not self._everyday_only(tokens, doc):
                 return False
-            # A Latin-script word in Korean notes names a topic (SPA, PATCH, JOIN), however everyday
-            # it is in English: one the section holds keeps it. Dev corpora sets, no vectors: chit-chat
-            # answered 13 -> 1 of 73, off-topic declined 79 -> 95 of 114, false declines 18 -> 38 of 986
-            # (53 without this exemption).
-            latin = [w for w in self._topic_words(tokens) if _LATIN_WORD.fullmatch(w)]
-            return not self._holds_key(latin, doc, -np.inf)
+            return not self._holds_latin(tokens, doc)
         ceiling = self._talk_line()
         if small and (not t.talk_veto or ceiling is None):
             return False
-        if not self._everyday_only(tokens, doc):
+        if not self._everyday_only(tokens, doc) or (t.everyday_latin and self._holds_latin(tokens, doc)):
             return False
         if sem is None:  # not embedded by _rank (BM25 was sure): this check needs the cosines
             sem = self.semantic_scores(question)
@@ -657,6 +655,14 @@ class Engine:
         if small:  # no z-score over a handful of sections: the everyday-talk line instead
             return ceiling is not None and float(sem[doc]) <= ceiling
         return self._z(sem, doc) < t.everyday_min_z
+
+    def _holds_latin(self, tokens: list[str], doc: int) -> bool:
+        """Section ``doc`` holds a topic word of the question in Latin letters. In Korean notes such a
+        word names a topic (SPA, PATCH, JOIN, ACID, union find), however everyday it is in English.
+        Dev corpora sets, no vectors: chit-chat answered 13 -> 1 of 73, off-topic declined 79 -> 95 of
+        114, false declines 18 -> 38 of 986 (53 without this exemption)."""
+        latin = [w for w in self._topic_words(tokens) if _LATIN_WORD.fullmatch(w)]
+        return self._holds_key(latin, doc, -np.inf)
 
     def _stands_out(self, sem: np.ndarray | None, doc: int, confidence: float) -> bool:
         """With the semantic channel, a section BM25 finds only half-way must also stand out in meaning:
@@ -669,6 +675,8 @@ class Engine:
             ceiling = self._talk_line()
             return not t.talk_veto or ceiling is None or float(sem[doc]) > ceiling
         if t.semantic_min_z is None:
+            return True
+        if t.stands_by_line and self._meant(sem, doc, confidence):
             return True
         return self._z(sem, doc) >= t.semantic_min_z
 
