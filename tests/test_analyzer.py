@@ -381,3 +381,17 @@ def test_lines_with_no_korean_never_reach_kiwi(analyzer, monkeypatch) -> None:
         == next(analyzer.tokenize_groups([["docker run -it ubuntu\nkubectl get pods"]]))[0]
     )
     assert spy.seen == []  # nothing Korean: Kiwi is not called at all
+
+
+# -- loanwords Kiwi cuts into syllables -----------------------------------------------------------------
+def test_a_loanword_cut_into_syllables_is_kept_joined(analyzer) -> None:
+    """Kiwi reads "리드" as 리/NNG 드/NNG and "샤딩" as 샤/NNG 딩/MAG: apart they are everyday fragments.
+    The same word gives the same token in a note and in a question, with or without a particle."""
+    assert analyzer.tokenize("팬텀 리드가 뭐야?") == ["팬텀", "리드"]
+    assert "리드" in analyzer.tokenize("Phantom Read(팬텀 리드) 현상")
+    assert "샤" not in analyzer.tokenize("데이터베이스 샤딩이란")
+    # one-syllable words apart stay apart, and longer morphemes are untouched
+    assert analyzer.tokenize("큐와 스택") == ["큐", "스택"]
+    assert analyzer.tokenize("힙 정렬") == ["힙", "정렬"]
+    batch = next(analyzer.tokenize_groups([["팬텀 리드가 뭐야?"]]))
+    assert batch == [["팬텀", "리드"]]  # the indexing path joins them the same way

@@ -202,6 +202,38 @@ def _normalize(text: str) -> str:
     return _control_bmp().sub(" ", text)  # the same, in one regex pass (~7x faster)
 
 
+# Kiwi cuts a loanword it does not know into single syllables it reads as nouns or adverbs ("샤딩" ->
+# 샤/NNG 딩/MAG, "리드" -> 리/NNG 드/NNG): apart they are everyday fragments (샤 is common as a
+# syllable), so such a run inside one word is kept joined, a word of its own in notes and questions.
+_FRAGMENT_TAGS = frozenset({"NNG", "NNP", "MAG", "XR", "UN"})
+
+
+def kiwi_morphs(tokens: Iterable) -> list[tuple[str, str]]:
+    """Kiwi's tokens as (form, tag), a run of 2+ adjacent one-syllable fragments joined (NNG)."""
+    out: list[tuple[str, str]] = []
+    run: list = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            out.append(("".join(t.form for t in run), "NNG"))
+        else:
+            out.extend((t.form, t.tag) for t in run)
+        run.clear()
+
+    for t in tokens:
+        fragment = len(t.form) == 1 and t.len == 1 and t.tag.split("-", 1)[0] in _FRAGMENT_TAGS
+        if fragment and run and run[-1].start + run[-1].len == t.start:
+            run.append(t)
+            continue
+        flush()
+        if fragment:
+            run.append(t)
+        else:
+            out.append((t.form, t.tag))
+    flush()
+    return out
+
+
 def ascii_tokens(run: str) -> list[str]:
     """'docker-compose.yml' -> [docker-compose.yml, docker, compose, yml]; 'EC2' -> [ec2, ec]."""
     low = run.lower()
@@ -306,7 +338,7 @@ class Analyzer:
         morphs: list[tuple[str, str]] = []
         if _NEEDS_KIWI.search(korean):
             with self._lock:
-                morphs = [(t.form, t.tag) for t in self._kiwi.tokenize(korean)]
+                morphs = kiwi_morphs(self._kiwi.tokenize(korean))
         return self._finish(runs, morphs)
 
     def tokenize_groups(self, groups: Iterable[Sequence[str]], ahead: int = 2) -> Iterator[list[list[str]]]:
@@ -326,8 +358,7 @@ class Analyzer:
             for start in range(0, len(korean), self.BATCH):  # a huge note: still BATCH texts per lock
                 with self._lock:
                     out += [
-                        [(t.form, t.tag) for t in toks]
-                        for toks in self._kiwi.tokenize(korean[start : start + self.BATCH])
+                        kiwi_morphs(toks) for toks in self._kiwi.tokenize(korean[start : start + self.BATCH])
                     ]
             return out
 
