@@ -133,3 +133,19 @@ def test_the_weights_ship_with_the_package() -> None:
     globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["bot"]
     inside = rerank.WEIGHTS.relative_to(root / "bot").as_posix()
     assert any(fnmatch.fnmatch(inside, g) for g in globs)
+
+
+def test_leave_one_out_groups_by_set_or_by_notes_collection() -> None:
+    """By set the corpora's sets go out one at a time (the seed's together); by collection every corpora
+    set goes out at once, and an extra collection (fit --extra) is always its own group."""
+
+    def ex(label: str) -> fit.Example:
+        z = np.zeros(1)
+        return fit.Example(label, 0.0, {}, {}, z, z, z, z, (False, False))
+
+    data = [ex("seed"), ex("dev2 seed"), ex("corpora"), ex("dev3 corpora"), ex("third")]
+    by_set = fit.groups_of(data, by_collection=False)
+    assert by_set["seed"] == by_set["dev2 seed"] and by_set["corpora"] != by_set["dev3 corpora"]
+    by_notes = fit.groups_of(data, by_collection=True)
+    assert by_notes["corpora"] == by_notes["dev3 corpora"] == "corpora"
+    assert by_set["third"] == by_notes["third"] == "third"

@@ -62,6 +62,8 @@ class Tuning:
     # ... on folders this large: a z-score over a note's 18 sections is noise (it cost the seed's dev set
     # 3 false declines), and small folders do not have the everyday-words problem.
     semantic_gate_sections: int = 200
+    # ... or be closer in meaning than everyday talk ever gets to these notes (answers/talk.py), as a
+    # rescue below min_confidence must: third collection (dev) one false decline fewer, nothing else moved.
     stands_by_line: bool = True
     # A paraphrase shares few of the notes' words: below min_confidence, a question whose best section
     # holds at least this share is still answered when that section is closer in meaning to it than

@@ -76,7 +76,10 @@ class Question:
 
 
 def load_questions(name: str) -> list[Question]:
-    path = EVAL_DIR / f"{name}.jsonl"
+    return load_question_file(EVAL_DIR / f"{name}.jsonl")
+
+
+def load_question_file(path: Path) -> list[Question]:
     if not path.is_file():
         raise BotError(f"eval set not found: {path}")
     out = []

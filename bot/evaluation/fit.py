@@ -24,7 +24,7 @@ from scipy.optimize import minimize
 from bot.answers import rerank
 from bot.answers.engine import _WHATIS, Engine, Tuning
 from bot.answers.store import build_engine
-from bot.evaluation.data import DEFAULT_CORPORA, SEED_KNOWLEDGE, Question, load_questions
+from bot.evaluation.data import DEFAULT_CORPORA, SEED_KNOWLEDGE, Question, load_question_file, load_questions
 from bot.evaluation.data import corpora_folder as make_corpora_folder
 from bot.evaluation.run import RUNS, _hit, with_semantic
 
@@ -153,15 +153,19 @@ def right(models: rerank.Models, e: Example, skip: float) -> tuple[bool, bool]:
     return bool(e.strict_lexical[k]), bool(e.loose_lexical[k])
 
 
-def collect(corpora: Path, tuning: Tuning) -> list[Example] | None:
-    """Every development question's candidates, over the seed and the corpora (None: no vectors)."""
+def collect(corpora: Path, tuning: Tuning, extras: Sequence[Path] = ()) -> list[Example] | None:
+    """Every development question's candidates, over the seed and the corpora, and over each extra
+    collection (a folder with corpora/ and questions.jsonl: another group's notes, e.g. one fetched
+    from GitHub, never part of the project) with the seed beside it. None: no vectors."""
     runs = {label: (file, kind, subset) for label, file, kind, subset in RUNS}
-    engines: dict[str, Engine] = {}
+    jobs = [(label, *runs[label]) for label, _ in DEV]
+    jobs += [(extra.name, extra / "questions.jsonl", extra / "corpora", "") for extra in extras]
+    engines: dict[str | Path, Engine] = {}
     data: list[Example] = []
-    for label, _group in DEV:
-        file, kind, subset = runs[label]
+    for label, file, kind, subset in jobs:
         if kind not in engines:
-            folder = SEED_KNOWLEDGE if kind == "seed" else make_corpora_folder(corpora)
+            notes = corpora if kind == "corpora" else kind
+            folder = SEED_KNOWLEDGE if kind == "seed" else make_corpora_folder(Path(notes))
             try:
                 shared = next(iter(engines.values())).analyzer if engines else None
                 engines[kind] = build_engine(folder, tuning, analyzer=shared)
@@ -170,14 +174,28 @@ def collect(corpora: Path, tuning: Tuning) -> list[Example] | None:
             finally:
                 if folder != SEED_KNOWLEDGE:
                     shutil.rmtree(folder, ignore_errors=True)
-        questions = [q for q in load_questions(file) if not subset or q.folder == subset]
+        found = load_question_file(file) if isinstance(file, Path) else load_questions(file)
+        questions = [q for q in found if not subset or q.folder == subset]
         data.extend(examples(engines[kind], label, questions))
     return data
 
 
-def report(data: Sequence[Example], skip: float, **knobs) -> tuple[rerank.Models, dict]:
+def groups_of(data: Sequence[Example], by_collection: bool) -> dict[str, str]:
+    """Each set's leave-one-out group: its own (the seed's sets together), or its notes collection
+    (every corpora set together: what a model fitted on other notes does on these)."""
+    groups = {label: group for label, group in DEV}
+    if by_collection:
+        groups = {label: "seed" if group == "seed" else "corpora" for label, group in groups.items()}
+    for e in data:
+        groups.setdefault(e.label, e.label)  # an extra collection is its own group
+    return groups
+
+
+def report(
+    data: Sequence[Example], skip: float, by_collection: bool = False, **knobs
+) -> tuple[rerank.Models, dict]:
     """Fit on everything, and per group without it; print and return the figures."""
-    groups = dict(DEV)
+    groups = groups_of(data, by_collection)
     held: dict[str, list[tuple[bool, bool]]] = {}
     for group in dict.fromkeys(groups.values()):
         models = fit_models([e for e in data if groups[e.label] != group], **knobs)
@@ -187,7 +205,7 @@ def report(data: Sequence[Example], skip: float, **knobs) -> tuple[rerank.Models
     models = fit_models(data, **knobs)
     print(f"{'set':<22} {'n':>4}   strict: {'fused':>6} {'cv':>6} {'fit':>6}   loose: {'fused':>6} {'cv':>6}")
     rows = {}
-    for label, _ in DEV:
+    for label in dict.fromkeys(e.label for e in data):
         mine = [e for e in data if e.label == label]
         base = np.mean([e.baseline for e in mine], axis=0)
         fitted = np.mean([right(models, e, skip) for e in mine], axis=0)
@@ -212,21 +230,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--corpora", default=str(DEFAULT_CORPORA))
     ap.add_argument("--dry-run", action="store_true", help="print the figures, do not write rerank.json")
     ap.add_argument("--out", default=str(rerank.WEIGHTS))
+    ap.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="another notes collection to fit on too: DIR/corpora (its repo folders) and DIR/questions.jsonl",
+    )
+    ap.add_argument(
+        "--by-collection",
+        action="store_true",
+        help="leave one notes collection out at a time (seed, corpora, each extra), not one set",
+    )
     args = ap.parse_args(argv)
     corpora = Path(args.corpora)
     if not corpora.is_dir():
         print(f"{corpora} not found: the corpora's dev sets are needed to fit", file=sys.stderr)
         return 2
     tuning = Tuning(rerank=False)
-    data = collect(corpora, tuning)
+    extras = [Path(x) for x in args.extra]
+    for extra in extras:
+        if not (extra / "corpora").is_dir() or not (extra / "questions.jsonl").is_file():
+            print(f"{extra}: needs corpora/ and questions.jsonl", file=sys.stderr)
+            return 2
+    data = collect(corpora, tuning, extras)
     if data is None:
         print("the semantic channel is needed to fit the fused model", file=sys.stderr)
         return 2
-    models, rows = report(data, tuning.semantic_skip)
+    models, rows = report(data, tuning.semantic_skip, args.by_collection)
     if not args.dry_run:
         out = {
             "about": "answers/rerank.py's models, by python -m bot.evaluation.fit (dev sets only)",
-            "fitted_on": [label for label, _ in DEV],
+            "fitted_on": [label for label, _ in DEV] + [x.name for x in extras],
             "l2": L2,
             "loose": LOOSE,
             "hit@1 among candidates (strict, loose)": rows,
