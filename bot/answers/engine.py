@@ -532,7 +532,6 @@ class Engine:
             "tin_w": tin * whatis,
             "tcov": np.asarray(in_title) / (total or 1.0),
             "hub": np.asarray([self.links_only(i) for i in ids.tolist()], dtype=np.float64),
-            "dl": np.log1p(bm.lengths[ids].astype(np.float64)),
             "first": _among(ids, self._note_starts()).astype(np.float64),
         }
 
