@@ -102,6 +102,24 @@ def test_a_follow_up_is_answered_in_the_topics_note(tmp_path, build_engine, make
     assert other.best.section.source == "kafka.md" and other.best.section.title == "장점"
 
 
+def test_in_a_note_on_several_subjects_the_follow_up_keeps_the_topics_subject(
+    tmp_path, build_engine, make_knowledge
+):
+    """One note holds every scheduling algorithm, each with its 단점: "단점은?" after "SJF가 뭐야" is
+    SJF's, though FCFS's comes first in the note and says more."""
+    note = (
+        "# 스케줄링\n\nCPU 스케줄링 알고리즘 정리.\n\n## FCFS\n\n먼저 온 작업부터 처리한다.\n\n"
+        "### 단점\n\n긴 작업 뒤의 짧은 작업이 오래 기다린다. 단점이 크다.\n\n"
+        "## SJF\n\nSJF는 실행 시간이 가장 짧은 작업부터 처리한다.\n\n### 단점\n\n긴 작업은 굶을 수 있다.\n"
+    )
+    other = "# 메모리\n\n페이지 교체 알고리즘.\n\n## 단점\n\n느리다.\n"
+    engine = build_engine(make_knowledge(tmp_path, {"os.md": note, "memory.md": other}))
+    answer = ask_followup(engine, "단점은?", "SJF가 뭐야")
+    assert answer.answered and answer.best.section.heading_path[-2:] == ("SJF", "단점"), answer.best
+    fcfs = ask_followup(engine, "단점은?", "FCFS가 뭐야")  # FCFS's section, which shows its 단점
+    assert "FCFS" in fcfs.best.section.heading_path and "단점" in fcfs.best.section.text
+
+
 @pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
 def test_a_follow_up_naming_a_heading_in_another_form_leans_on_the_topic(corpora_engine):
     """The heading's words are compared as the question's search words ("피해야" and the heading's

@@ -415,9 +415,12 @@ class Engine:
             return weight
         return 0.0 if sure >= self.tuning.semantic_skip else weight * (1.0 - sure)
 
-    def rank(self, question: str, top: int = 3) -> tuple[list[str], list[int], np.ndarray, str | None]:
-        """(tokens, best section ids, every section's score, the mended question or None)."""
-        return self._rank(question, top)[:4]
+    def rank(
+        self, question: str, top: int = 3, within: range | None = None
+    ) -> tuple[list[str], list[int], np.ndarray, str | None]:
+        """(tokens, best section ids, every section's score, the mended question or None); ``within``:
+        among these sections only."""
+        return self._rank(question, top, within)[:4]
 
     def _rank(self, question: str, top: int = 3, within: range | None = None) -> Ranked:
         """rank(), the semantic scores (None without the channel) and the section to judge the answer

@@ -32,6 +32,7 @@ from bot.errors import QuestionError
 
 if TYPE_CHECKING:
     from bot.answers.engine import Engine
+    from bot.notes.section import Section
 
 DROP = 0.25  # how much of the question's own coverage the topic may cost
 GAIN = 0.05  # how much better the topic must be covered to be worth it
@@ -69,12 +70,47 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
         # thread's note is what it is about; else the note must hold it as well as that answer.
         alone = engine.ask(question, 1)
         if not alone.answered or inside.confidence >= alone.confidence:
-            return inside
+            return _on_subject(engine, question, tokens, topic, note, top, inside)
     chosen = choose(engine, question, topic)
     answer = engine.ask(chosen, top)
     if not answer.answered and chosen == question:
         answer = _with_subject(engine, question, topic, top, answer)
     return answer
+
+
+def _on_subject(
+    engine: Engine, question: str, tokens: list[str], topic: str, note: range, top: int, inside: Answer
+) -> Answer:
+    """Inside the thread's note, the section on the topic's subject, when it holds the question as well
+    as the note's best for the question alone: a note on several subjects ("운영체제" with every
+    scheduling algorithm) has a 단점 for each, and "그거 문제점은?" after "SJF가 뭐야" asks SJF's."""
+    subj = subject(engine, topic)
+    if not subj or subj in question:
+        return inside
+    joined = combine(question, subj)
+    _, own, _, _ = engine.rank(question, 1, within=note)
+    _, about, _, _ = engine.rank(topic, 1)
+    secs = engine.index.sections
+    if not own or not about or _under(secs[own[0]], secs[about[0]]):
+        return inside  # already in the topic's section or below it ("예시 있어?" after "어댑터 패턴")
+    _, order, _, _ = engine.rank(joined, 1, within=note)
+    if not order or order[0] == own[0] or engine.coverage(tokens, order[0]) < inside.confidence:
+        return inside  # the same section, or one that holds less of the question
+    # A question naming its own subject keeps the section titled by it ("파드는 뭐임?" after "마스터
+    # 노드 역할": 파드, not the master node's section): the subject's section must be titled by as many
+    # of the question's words.
+    asks = engine.analyzer.lexicon.question_words
+    words = {t for t in tokens if t not in asks}
+    if len(words & engine.title_words(order[0])) < len(words & engine.title_words(own[0])):
+        return inside
+    with_subject = engine.ask(joined, top, within=note)
+    return with_subject if with_subject.answered else inside
+
+
+def _under(section: Section, top: Section) -> bool:
+    """``section`` is ``top`` or one of its sub-sections."""
+    path, head = section.heading_path, top.heading_path
+    return section.source == top.source and section.line >= top.line and path[: len(head)] == head
 
 
 def _note_holds(engine: Engine, tokens: list[str], note: range) -> bool:
