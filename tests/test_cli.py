@@ -432,3 +432,33 @@ def test_eval_set_choices_are_the_eval_runs() -> None:
     eval_parser = sub.choices["eval"]
     choices = next(a.choices for a in eval_parser._actions if a.dest == "set")
     assert set(choices) == {r[1] for r in RUNS} | {"all"}
+
+
+def test_eval_on_another_collection(tmp_path: Path, capsys) -> None:
+    """`eval --collection DIR` asks DIR/questions.jsonl against the seed note + DIR/corpora's repos."""
+    from argparse import Namespace
+
+    from bot.evaluation import run
+
+    repo = tmp_path / "group" / "corpora" / "someone__notes"
+    repo.mkdir(parents=True)
+    (repo / "clock.md").write_text(
+        "# 크로노텍\n\n크로노텍은 파라메트릭 시계 장치다.\n\n## 크로노텍 보정\n\n보정 나사를 돌린다.\n",
+        encoding="utf-8",
+    )
+    want = {"source": "someone__notes/clock.md", "title": "크로노텍 보정", "line": 5}
+    lines = [
+        {"q": "크로노텍 보정은 어떻게 해?", "expect": [want], "kind": "direct", "set": "corpora"},
+        {"q": "파라메트릭 시계 장치 보정 나사", "expect": [want], "kind": "direct", "set": "corpora"},
+        {"q": "오늘 점심 뭐 먹지", "expect": [], "kind": "chitchat", "set": "corpora"},
+    ]
+    text = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
+    (tmp_path / "group" / "questions.jsonl").write_text(text, encoding="utf-8")
+    config = parse_config({"search": {"semantic": "off"}})
+    args = Namespace(set="all", corpora=None, json=True, misses=False, collection=[str(tmp_path / "group")])
+    assert run.main(args, config) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report) == ["group"]  # only the collection, none of eval/'s sets
+    ours = report["group"][0]
+    assert ours["system"] == "ours" and ours["questions"] == 2 and ours["offtopic"] == 1
+    assert ours["hit1"] == 1.0 and ours["declined"] == 1.0

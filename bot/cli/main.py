@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--corpora", default=None, metavar="DIR", help="default ../shared/corpora")
     e.add_argument("--json", action="store_true")
     e.add_argument("--misses", action="store_true", help="list the questions missed at 1")
+    e.add_argument(
+        "--collection",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="another group's notes instead of eval/: DIR/corpora (repo folders) + DIR/questions.jsonl",
+    )
 
     b = sub.add_parser("bench", help="latency, reindex time, memory, against the naive peer")
     b.add_argument("--corpora", default=None, metavar="DIR")

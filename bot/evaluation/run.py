@@ -24,6 +24,7 @@ from bot.evaluation.data import (
     SEED_KNOWLEDGE,
     Question,
     corpora_folder,
+    load_question_file,
     load_questions,
 )
 from bot.evaluation.peers import Peer, kiwi_default_tokenizer, whitespace_tokenize
@@ -233,21 +234,30 @@ def evaluate(questions: Sequence[Question], engine: Engine, with_peers: bool, ki
 def main(args: argparse.Namespace, config: Config) -> int:
     tuning = tuning_from(config)
     corpora = Path(args.corpora) if args.corpora else DEFAULT_CORPORA
-    runs = [r for r in RUNS if args.set == "all" or r[1] == args.set]
+    runs: list[tuple[str, str | Path, str | Path, str]] = [
+        r for r in RUNS if args.set == "all" or r[1] == args.set
+    ]
+    # Another study group's notes (e.g. fetched from GitHub, never part of the project): its questions
+    # against the seed note + its repo folders, in place of eval/'s sets.
+    collections = [Path(c) for c in getattr(args, "collection", [])]
+    if collections:
+        runs = [(c.name, c / "questions.jsonl", c / "corpora", "") for c in collections]
     report: dict[str, list[dict]] = {}
-    engines: dict[str, Engine] = {}
+    engines: dict[str | Path, Engine] = {}
     kiwi_tok = None
     for label, file, kind, subset in runs:
         started = time.perf_counter()
-        if kind == "corpora" and not corpora.is_dir():
-            print(f"{label}: skipped, {corpora} not found")
+        notes = corpora if kind == "corpora" else kind
+        if kind != "seed" and not Path(notes).is_dir():
+            print(f"{label}: skipped, {notes} not found")
             continue
-        if not (EVAL_DIR / f"{file}.jsonl").is_file():
-            print(f"{label}: skipped, eval/{file}.jsonl not found")
+        path = file if isinstance(file, Path) else EVAL_DIR / f"{file}.jsonl"
+        if not path.is_file():
+            print(f"{label}: skipped, {path} not found")
             continue
-        questions = [q for q in load_questions(file) if not subset or q.folder == subset]
+        questions = [q for q in load_question_file(path) if not subset or q.folder == subset]
         if kind not in engines:
-            folder = SEED_KNOWLEDGE if kind == "seed" else corpora_folder(corpora)
+            folder = SEED_KNOWLEDGE if kind == "seed" else corpora_folder(Path(notes))
             try:
                 shared = next(iter(engines.values())).analyzer if engines else None
                 engines[kind] = build_engine(folder, tuning, analyzer=shared)
