@@ -221,7 +221,7 @@ def kiwi_morphs(tokens: Iterable) -> list[tuple[str, str]]:
         run.clear()
 
     for t in tokens:
-        fragment = len(t.form) == 1 and t.len == 1 and t.tag.split("-", 1)[0] in _FRAGMENT_TAGS
+        fragment = len(t.form) == 1 and t.tag in _FRAGMENT_TAGS and t.len == 1
         if fragment and run and run[-1].start + run[-1].len == t.start:
             run.append(t)
             continue
