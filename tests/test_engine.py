@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -252,6 +253,25 @@ def test_a_three_note_folder_answers(tmp_path: Path, build_engine, make_knowledg
     assert best(engine, "쿠버네티스 파드가 뭐야?") == ("쿠버네티스 파드", 1)
     assert best(engine, "redis 캐시") == ("레디스 캐시", 1)
     assert not engine.ask("김치찌개 레시피").answered
+
+
+def test_what_is_x_naming_a_word_the_notes_never_use_is_declined(
+    tmp_path: Path, build_engine, make_knowledge
+) -> None:
+    """The notes explain 프로세스 but never say 좀비: they do not define a 좀비 프로세스. An everyday word
+    the notes lack ("what is 프로세스 in one sentence?") does not decline, nor does a longer question."""
+    notes = {
+        "os.md": "# 프로세스\n프로세스는 실행 중인 프로그램이다.\n\n## 스레드\n프로세스 안의 흐름이다.\n",
+        "net.md": "# 네트워크\n패킷을 주고받는다.\n",
+    }
+    notes.update({f"t{k}.md": f"# 크로노텍{k}\n크로노텍{k} 파라메트릭 구성.\n" for k in range(30)})
+    engine = build_engine(make_knowledge(tmp_path / "k", notes))
+    assert engine.ask("프로세스가 뭐야?").answered
+    assert not engine.ask("좀비 프로세스가 뭐야?").answered
+    for question in ("what is 프로세스 in one sentence?", "좀비 프로세스는 어떻게 만들어지고 왜 남는 거야?"):
+        assert not engine._names_unknown(question, engine.question_tokens(question)), question
+    engine.tuning = replace(engine.tuning, whatis_unknown=None)
+    assert engine.ask("좀비 프로세스가 뭐야?").answered  # the check is what declined it
 
 
 # -- what front ends show ------------------------------------------------------------------------------
