@@ -631,9 +631,9 @@ class Engine:
         """Section ``doc`` shares with the question only words the notes use less than 10x more than
         everyday language does (keyness, in Zipf units, below tuning.everyday_keyness)."""
         limit = self.tuning.everyday_keyness
-        return limit is not None and not self._holds_key(self._topic_words(tokens), doc, limit)
+        return limit is not None and not self._holds_key(self.topic_words(tokens), doc, limit)
 
-    def _topic_words(self, tokens: list[str]) -> list[str]:
+    def topic_words(self, tokens: list[str]) -> list[str]:
         """The question's words but the maintainers' question words ("해결", "방법", "difference"): those
         say nothing about the topic, however often the notes use them ("감사합니다 덕분에 해결했어요"
         shares only them and everyday words with a section)."""
@@ -670,15 +670,15 @@ class Engine:
         limit = self.tuning.whatis_unknown
         if limit is None or len(tokens) > limit or not _WHATIS.search(question):
             return False
-        vocab, asks = self.index.bm25.vocab, self.analyzer.lexicon.question_words
-        return any(t not in vocab and t not in asks and topic_weight(t) >= 0.5 for t in tokens)
+        vocab = self.index.bm25.vocab
+        return any(t not in vocab and topic_weight(t) >= 0.5 for t in self.topic_words(tokens))
 
     def _holds_latin(self, tokens: list[str], doc: int) -> bool:
         """Section ``doc`` holds a topic word of the question in Latin letters. In Korean notes such a
         word names a topic (SPA, PATCH, JOIN, ACID, union find), however everyday it is in English.
         Dev corpora sets, no vectors: chit-chat answered 13 -> 1 of 73, off-topic declined 79 -> 95 of
         114, false declines 18 -> 38 of 986 (53 without this exemption)."""
-        latin = [w for w in self._topic_words(tokens) if _LATIN_WORD.fullmatch(w)]
+        latin = [w for w in self.topic_words(tokens) if _LATIN_WORD.fullmatch(w)]
         return self._holds_key(latin, doc, -np.inf)
 
     def _stands_out(self, sem: np.ndarray | None, doc: int, confidence: float) -> bool:

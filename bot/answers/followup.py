@@ -55,7 +55,8 @@ def combine(question: str, topic: str) -> str:
 def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Answer:
     """The better of ``question`` alone and ``question`` + ``topic`` (see the module docstring)."""
     tokens = engine.question_tokens(question)
-    note = _topic_note(engine, topic.strip())
+    about = _topic_section(engine, topic.strip())
+    note = engine.note_of(about) if about is not None else None
     leans = _leans(engine, question, tokens, note)
     if not leans and not _asks(question):
         return engine.ask(question, top)  # "고마워요", "다음 주에 또 봐요": not about the topic
@@ -70,7 +71,7 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
         # thread's note is what it is about; else the note must hold it as well as that answer.
         alone = engine.ask(question, 1)
         if not alone.answered or inside.confidence >= alone.confidence:
-            return _on_subject(engine, question, tokens, topic, note, top, inside)
+            return _on_subject(engine, question, tokens, topic, about, top, inside)
     chosen = choose(engine, question, topic)
     answer = engine.ask(chosen, top)
     if not answer.answered and chosen == question:
@@ -79,7 +80,7 @@ def ask_followup(engine: Engine, question: str, topic: str, top: int = 3) -> Ans
 
 
 def _on_subject(
-    engine: Engine, question: str, tokens: list[str], topic: str, note: range, top: int, inside: Answer
+    engine: Engine, question: str, tokens: list[str], topic: str, about: int, top: int, inside: Answer
 ) -> Answer:
     """Inside the thread's note, the section on the topic's subject, when it holds the question as well
     as the note's best for the question alone: a note on several subjects ("운영체제" with every
@@ -88,10 +89,10 @@ def _on_subject(
     if not subj or subj in question:
         return inside
     joined = combine(question, subj)
-    _, own, _, _ = engine.rank(question, 1, within=note)
-    _, about, _, _ = engine.rank(topic, 1)
+    note = engine.note_of(about)
+    _, own, _, _ = engine.rank(question, 1, within=note)  # the id of inside's best
     secs = engine.index.sections
-    if not own or not about or _under(secs[own[0]], secs[about[0]]):
+    if not own or _under(secs[own[0]], secs[about]):
         return inside  # already in the topic's section or below it ("예시 있어?" after "어댑터 패턴")
     _, order, _, _ = engine.rank(joined, 1, within=note)
     if not order or order[0] == own[0] or engine.coverage(tokens, order[0]) < inside.confidence:
@@ -99,8 +100,7 @@ def _on_subject(
     # A question naming its own subject keeps the section titled by it ("파드는 뭐임?" after "마스터
     # 노드 역할": 파드, not the master node's section): the subject's section must be titled by as many
     # of the question's words.
-    asks = engine.analyzer.lexicon.question_words
-    words = {t for t in tokens if t not in asks}
+    words = set(engine.topic_words(tokens))
     if len(words & engine.title_words(order[0])) < len(words & engine.title_words(own[0])):
         return inside
     with_subject = engine.ask(joined, top, within=note)
@@ -143,8 +143,8 @@ def _with_subject(engine: Engine, question: str, topic: str, top: int, answer: A
     return with_topic if with_topic.answered else answer
 
 
-def _topic_note(engine: Engine, topic: str) -> range | None:
-    """The sections of the note that answers the topic (the thread's note), or None."""
+def _topic_section(engine: Engine, topic: str) -> int | None:
+    """The section that answers the topic (its note is the thread's note), or None."""
     if not topic:
         return None
     try:
@@ -153,7 +153,7 @@ def _topic_note(engine: Engine, topic: str) -> range | None:
         return None
     if not order or engine.coverage(tokens, order[0]) < engine.tuning.min_confidence:
         return None
-    return engine.note_of(order[0])
+    return order[0]
 
 
 def _leans(engine: Engine, question: str, tokens: list[str], note: range | None) -> bool:
@@ -164,7 +164,7 @@ def _leans(engine: Engine, question: str, tokens: list[str], note: range | None)
     asks = engine.analyzer.lexicon.question_words
     if not tokens:
         return _asks(question)
-    words = [t for t in dict.fromkeys(tokens) if t not in asks]
+    words = list(dict.fromkeys(engine.topic_words(tokens)))
     if not words:
         return True
     # An aspect asked beside words the thread's note holds: "그거 문제점은 없어?" (없: an everyday word)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,10 +22,8 @@ from scipy.optimize import minimize
 
 from bot.answers import rerank
 from bot.answers.engine import _WHATIS, Engine, Tuning
-from bot.answers.store import build_engine
-from bot.evaluation.data import DEFAULT_CORPORA, SEED_KNOWLEDGE, Question, load_question_file, load_questions
-from bot.evaluation.data import corpora_folder as make_corpora_folder
-from bot.evaluation.run import RUNS, _hit, with_semantic
+from bot.evaluation.data import DEFAULT_CORPORA, Question, load_question_file, load_questions
+from bot.evaluation.run import RUNS, _hit, knowledge_engine, with_semantic
 
 # (label in RUNS, leave-one-out group): the seed's sets share one note, so they go out together.
 DEV = (
@@ -164,16 +161,10 @@ def collect(corpora: Path, tuning: Tuning, extras: Sequence[Path] = ()) -> list[
     data: list[Example] = []
     for label, file, kind, subset in jobs:
         if kind not in engines:
-            notes = corpora if kind == "corpora" else kind
-            folder = SEED_KNOWLEDGE if kind == "seed" else make_corpora_folder(Path(notes))
-            try:
-                shared = next(iter(engines.values())).analyzer if engines else None
-                engines[kind] = build_engine(folder, tuning, analyzer=shared)
-                if not with_semantic(engines[kind], quiet=True):
-                    return None
-            finally:
-                if folder != SEED_KNOWLEDGE:
-                    shutil.rmtree(folder, ignore_errors=True)
+            shared = next(iter(engines.values())).analyzer if engines else None
+            engines[kind] = knowledge_engine(kind, corpora, tuning, shared)
+            if not with_semantic(engines[kind], quiet=True):
+                return None
         found = load_question_file(file) if isinstance(file, Path) else load_questions(file)
         questions = [q for q in found if not subset or q.folder == subset]
         data.extend(examples(engines[kind], label, questions))

@@ -171,6 +171,19 @@ def without_vectors(engine: Engine) -> Iterator[Engine]:
         engine.semantic = semantic
 
 
+def knowledge_engine(kind: str | Path, corpora: Path, tuning: Tuning, analyzer=None) -> Engine:
+    """A run's knowledge as an engine: the seed note ("seed"), or the seed note with the repo folders of
+    the corpora ("corpora") or of another collection (its path), copied to a temporary folder that is
+    removed once indexed (the engine is built in memory)."""
+    if kind == "seed":
+        return build_engine(SEED_KNOWLEDGE, tuning, analyzer=analyzer)
+    folder = corpora_folder(Path(corpora if kind == "corpora" else kind))
+    try:
+        return build_engine(folder, tuning, analyzer=analyzer)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def with_semantic(engine: Engine, quiet: bool = False) -> bool:
     """Give an eval engine its semantic channel, embedding (once, cached by content) what is missing."""
     worker = SemanticWorker.create("auto", EVAL_VECTORS)
@@ -257,15 +270,10 @@ def main(args: argparse.Namespace, config: Config) -> int:
             continue
         questions = [q for q in load_question_file(path) if not subset or q.folder == subset]
         if kind not in engines:
-            folder = SEED_KNOWLEDGE if kind == "seed" else corpora_folder(Path(notes))
-            try:
-                shared = next(iter(engines.values())).analyzer if engines else None
-                engines[kind] = build_engine(folder, tuning, analyzer=shared)
-                if config.search.semantic != "off":
-                    with_semantic(engines[kind], quiet=args.json)
-            finally:
-                if folder != SEED_KNOWLEDGE:
-                    shutil.rmtree(folder, ignore_errors=True)
+            shared = next(iter(engines.values())).analyzer if engines else None
+            engines[kind] = knowledge_engine(kind, corpora, tuning, shared)
+            if config.search.semantic != "off":
+                with_semantic(engines[kind], quiet=args.json)
         kiwi_tok = kiwi_tok or kiwi_default_tokenizer()
         rows = evaluate(questions, engines[kind], True, kiwi_tok)
         report[label] = [{k: v for k, v in vars(r).items() if k != "misses"} for r in rows]
