@@ -139,6 +139,18 @@ def test_a_missing_log_is_an_empty_report(tmp_path: Path) -> None:
     )
 
 
+def test_the_report_before_any_question_is_logged(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A fresh install (or a CLI-only user: `ask` logs nothing) has no log yet: empty days, no crash."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[insight]\npath = "{tmp_path / "none.sqlite3"}"\n', encoding="utf-8")
+    monkeypatch.setattr(cli_main, "setup_logging", lambda *a, **k: None)
+    assert cli_main.main(["--config", str(config), "report", "--days", "3"]) == 0
+    assert "error" not in capsys.readouterr().err
+    assert cli_main.main(["--config", str(config), "report", "--html", str(tmp_path / "r.html")]) == 0
+    r = build_report(tmp_path / "none.sqlite3", 3)
+    assert [d["answer_rate"] for d in r["per_day"]] == [None] * len(r["per_day"]) and r["per_day"]
+
+
 def test_a_file_that_is_no_log_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
     bad = tmp_path / "q.sqlite3"
     bad.write_bytes(b"garbage" * 100)

@@ -269,6 +269,23 @@ def test_full_rebuild_retokenizes_everything(built):
 
 
 # -- broken notes ----------------------------------------------------------------------------------
+def test_a_link_to_a_file_outside_the_notes_is_not_served(folder, tmp_path, analyzer):
+    """A note that links outside (ln -s /etc/passwd, or a symlink pulled from the notes' remote) would
+    put that file's text in answers: skipped with a warning. A link to a note inside is a note."""
+    secret = tmp_path / "secret.md"
+    secret.write_text("# 비밀\n\nAPI_KEY=sk-outside 토큰\n", encoding="utf-8")
+    (folder / "outside.md").symlink_to(secret)
+    (folder / "passwd.md").symlink_to("/etc/passwd")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "alias.md").symlink_to(folder / "n000.md")
+    engine = IndexStore(folder, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+    sources = {s.source for s in engine.index.sections}
+    assert "outside.md" not in sources and "passwd.md" not in sources and "sub/alias.md" in sources
+    warned = [w for w in engine.report.warnings if "outside the notes folder" in w]
+    assert sorted(w.split(":")[0] for w in warned) == ["outside.md", "passwd.md"]
+    assert not any("sk-outside" in s.text or "root:" in s.text for s in engine.index.sections)
+
+
 def test_broken_notes_are_named_and_skipped(folder, tmp_path, analyzer, monkeypatch):
     (folder / "bad-utf8.md").write_bytes("# 제목\n\n".encode() + b"\xff\xfe\xfa broken")
     (folder / "nul.md").write_bytes(b"# title\n\nhello\x00world\n")

@@ -148,7 +148,8 @@ def build_report(
     last_day = datetime.fromtimestamp(now, UTC).date()
     day_list = [(first_day + timedelta(d)).isoformat() for d in range((last_day - first_day).days + 1)]
     per_day = {
-        d: {"day": d, "questions": 0, "answered": 0, "declined": 0, "up": 0, "down": 0} for d in day_list
+        d: {"day": d, "questions": 0, "answered": 0, "declined": 0, "up": 0, "down": 0, "answer_rate": None}
+        for d in day_list
     }
     report: dict[str, Any] = {
         "days": days,

@@ -11,6 +11,7 @@ from bot.errors import KnowledgeError
 from bot.tokens.lexicon import DICTIONARY_DIR  # the word lists, not notes
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+OUTSIDE = "a link to a file outside the notes folder"
 MAX_LINE_CHARS = 100_000  # a 1 MB single line is not a note (minified data, a pasted blob)
 
 
@@ -43,6 +44,7 @@ def walk_notes(folder: Path) -> tuple[list[str], list[str]]:
     """
     if not folder.is_dir():
         raise KnowledgeError(missing_folder_message(folder))
+    top = folder.resolve()
     found: list[str] = []
     warnings: list[str] = []
     todo = [""]  # folders still to list, relative ("" is the top)
@@ -68,8 +70,20 @@ def walk_notes(folder: Path) -> tuple[list[str], list[str]]:
                 if not (rel == "" and name == DICTIONARY_DIR):
                     todo.append(f"{rel}{name}/")
             elif name.lower().endswith(".md"):
+                if entry.is_symlink() and not inside(top, Path(entry.path)):
+                    # /etc/passwd linked in as a note (or pulled from a remote) would be served as one
+                    warnings.append(f"{shown_name(rel + name)}: skipped, {OUTSIDE}")
+                    continue
                 found.append(rel + name)
     return sorted(found), warnings
+
+
+def inside(top: Path, path: Path) -> bool:
+    """Whether path, its links followed, is a file under the (resolved) folder top."""
+    try:
+        return path.resolve().is_relative_to(top)
+    except (OSError, RuntimeError):  # a link loop
+        return False
 
 
 def decode_note(raw: bytes, source: str) -> tuple[str | None, str | None]:
@@ -99,8 +113,11 @@ def shown_name(source: str) -> str:
 def read_note(folder: Path, source: str) -> tuple[NoteFile | None, str | None]:
     if shown_name(source) != source:  # it would break every JSON, log line and saved index it reaches
         return None, f"{shown_name(source)}: skipped, the file name is not valid UTF-8 (rename the file)"
+    path = folder / source
+    if path.is_symlink() and not inside(folder.resolve(), path):  # re-pointed since the listing
+        return None, f"{source}: skipped, {OUTSIDE}"
     try:
-        raw = (folder / source).read_bytes()
+        raw = path.read_bytes()
     except OSError as err:
         return None, f"{source}: skipped, cannot read ({err.strerror or err.__class__.__name__})"
     text, warning = decode_note(raw, source)
