@@ -134,7 +134,11 @@ class Config(_Section):
         """
         new = Path(folder).resolve()
         update = {"dir": str(new)}
-        if not (new / "_dictionary").is_dir() and self.dictionary_dir.is_dir():
+        try:
+            own = (new / "_dictionary").is_dir()
+        except OSError:  # a folder that cannot be read: the notes' walk says so in one line
+            own = False
+        if not own and self.dictionary_dir.is_dir():
             update["dictionary_dir"] = str(self.dictionary_dir)
         return self.model_copy(update={"knowledge": self.knowledge.model_copy(update=update)})
 

@@ -462,3 +462,49 @@ def test_eval_on_another_collection(tmp_path: Path, capsys) -> None:
     ours = report["group"][0]
     assert ours["system"] == "ours" and ours["questions"] == 2 and ours["offtopic"] == 1
     assert ours["hit1"] == 1.0 and ours["declined"] == 1.0
+
+
+def _as_user(args: list[str]) -> list[str]:
+    """args run so that file permissions hold (root drops the capabilities that bypass them)."""
+    if os.geteuid() != 0:
+        return args
+    if not Path("/usr/bin/setpriv").exists():
+        pytest.skip("root without setpriv reads any folder")
+    drop = "-dac_override,-dac_read_search"
+    return ["/usr/bin/setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", *args]
+
+
+def test_folders_that_cannot_be_read(tmp_path: Path) -> None:
+    """An unlistable cache folder is a warning and the answer still comes; an unreadable notes folder is
+    one clear line (found by a blind stress test: both were 'unexpected PermissionError')."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[knowledge]\ndir = "{KNOWLEDGE.as_posix()}"\ncache_dir = "{(locked / "sub").as_posix()}"\n'
+        '[search]\nsemantic = "off"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    locked.chmod(0)
+    try:
+        run = [sys.executable, "-m", "bot", "--config", str(config)]
+        p = subprocess.run(
+            _as_user([*run, "ask", "--json", "도커 설치"]), capture_output=True, env=env, timeout=300
+        )
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["answered"] and b"unreadable" in p.stderr
+        p = subprocess.run(_as_user([*run, "report"]), capture_output=True, env=env, timeout=300)
+        assert p.returncode == 1 and p.stderr.decode().startswith("error: cannot read the question log")
+        config.write_text(f'[knowledge]\ncache_dir = "{(tmp_path / "cache").as_posix()}"\n', encoding="utf-8")
+        p = subprocess.run(
+            _as_user([*run, "--knowledge", str(locked), "ask", "x"]), capture_output=True, env=env
+        )
+        err = p.stderr.decode()
+        assert (
+            p.returncode != 0
+            and err.startswith("error: cannot read the knowledge folder")
+            and err.count("\n") == 1
+        )
+    finally:
+        locked.chmod(0o755)

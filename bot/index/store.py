@@ -351,9 +351,13 @@ class IndexStore:
         """
         if self.path is None:
             return Saved({}, None, None)
-        sweep(self.path)  # a writer killed mid-save left its temporary file: the next start removes it
-        if not self.path.is_file():
-            log.debug("no saved index at %s: indexing every note", self.path)
+        try:
+            sweep(self.path)  # a writer killed mid-save left its temporary file: the next start removes it
+            if not self.path.is_file():
+                log.debug("no saved index at %s: indexing every note", self.path)
+                return Saved({}, None, None)
+        except OSError as err:  # a cache folder that cannot be listed: index in memory, as when unwritable
+            log.warning("index cache %s unreadable (%s); indexing every note", self.path, err.strerror or err)
             return Saved({}, None, None)
         try:
             return self._read(lexicon, tuning)

@@ -116,8 +116,11 @@ def group_questions(texts: Iterable[str], limit: int | None = None) -> list[dict
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection | None:
-    if not path.is_file():
-        return None
+    try:
+        if not path.is_file():
+            return None
+    except OSError as err:  # its folder cannot be listed: as unreadable as a broken file
+        raise sqlite3.OperationalError(err.strerror or str(err)) from err
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         conn.execute("SELECT 1 FROM questions LIMIT 1")

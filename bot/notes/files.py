@@ -55,6 +55,9 @@ def walk_notes(folder: Path) -> tuple[list[str], list[str]]:
             with os.scandir(os.path.join(base, rel) if rel else base) as it:
                 entries = list(it)
         except OSError as err:
+            if not rel:  # nothing below it can be read either
+                why = err.strerror or type(err).__name__
+                raise KnowledgeError(f"cannot read the knowledge folder {folder} ({why})") from err
             shown = shown_name(rel.rstrip("/")) or "."
             warnings.append(f"{shown}/: skipped, cannot list ({err.strerror or type(err).__name__})")
             continue

@@ -131,7 +131,11 @@ def load_lexicon(knowledge_dir: Path, dictionary_dir: Path | None = None) -> Lex
     beside this package is used, so Kiwi still reads 도커 as one word.
     """
     folder = dictionary_dir if dictionary_dir is not None else knowledge_dir / DICTIONARY_DIR
-    if not folder.is_dir() and PROJECT_DICTIONARY.is_dir():
+    try:
+        found = folder.is_dir()
+    except OSError:  # a notes folder that cannot be read: the notes' walk says so in one line
+        found = False
+    if not found and PROJECT_DICTIONARY.is_dir():
         folder = PROJECT_DICTIONARY
     warnings: list[str] = []
     digest = hashlib.sha256()
