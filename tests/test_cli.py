@@ -508,3 +508,33 @@ def test_folders_that_cannot_be_read(tmp_path: Path) -> None:
         )
     finally:
         locked.chmod(0o755)
+
+
+def test_the_terminal_gets_no_control_sequence_from_a_note() -> None:
+    """A note's ESC sequence would set the terminal's title or clear its screen (rich strips BEL, not ESC)."""
+    from bot.answers.types import Answer, Result
+    from bot.cli import render
+    from bot.notes.markdown import parse_sections
+
+    note = "# 색깔 \x1b]0;hacked\x07빨강\n\n빨강은 \x1b[2J색이다.\n\n```bash\necho \x1b[31mred\n```\n"
+    sections = parse_sections(note, "c.md")
+    out = io.StringIO()
+    console = Console(file=out, width=100, color_system=None)
+    render.answer(console, Answer("색깔", True, tuple(Result(s, 1.0) for s in sections)))
+    render.answer(console, Answer("x\x1b[2J", False, (), "\x1b[2Jnot here", ("\x1b]0;t\x07제목",)))
+    text = out.getvalue()
+    assert "\x1b" not in text and "빨강은" in text and "색깔" in text and "echo" in text
+
+
+def test_a_closed_pipe_is_no_error(tmp_path: Path) -> None:
+    """`python -m bot install ubuntu | head -1`: the reader gone is no failure (rich exited with 1)."""
+    read, write = os.pipe()
+    os.close(read)  # every write now fails with EPIPE
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        p = subprocess.run(
+            [sys.executable, "-m", "bot", "install", "ubuntu"], stdout=write, stderr=subprocess.PIPE, env=env
+        )
+    finally:
+        os.close(write)
+    assert p.returncode == 0 and not p.stderr.strip(), p.stderr

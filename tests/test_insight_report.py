@@ -113,6 +113,23 @@ def test_report_rich_tables(seeded, capsys, monkeypatch) -> None:
     assert "👎 answers by section" in out and "docker.md:9" in out and "k8s.md" in out
 
 
+def test_report_prints_what_users_typed_as_text(seeded, capsys, monkeypatch) -> None:
+    """A logged question is anyone's text: "[/b]" was read as rich markup (MarkupError: no report),
+    "[bold]" vanished, and an ESC sequence reached the maintainer's terminal."""
+    config, db, _ = seeded
+    q = QuestionLog(db).start()
+    for text in ("도커 [/b] 설치", "[bold]굵게[/bold] 질문", "터미널 \x1b]0;hacked\x07 제목"):
+        q.record_answer(answer(text, None), 1.0)
+    q.flush()
+    q.close()
+    monkeypatch.setattr(cli_main, "setup_logging", lambda *a, **k: None)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert cli_main.main(["--config", str(config), "report"]) == 0
+    out = capsys.readouterr().out
+    assert "도커 [/b] 설치" in out and "[bold]굵게[/bold] 질문" in out
+    assert "\x1b]0" not in out and "hacked" in out
+
+
 def test_report_html_is_self_contained_and_escapes_questions(seeded, tmp_path, capsys, monkeypatch) -> None:
     pytest.importorskip("plotly")
     config, db, _ = seeded

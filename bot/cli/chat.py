@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.text import Text
 
 from bot.answers.service import AnswerService
 from bot.answers.types import Answer
 from bot.cli import render
+from bot.cli.render import Console
 from bot.errors import BotError
 
 HELP = (

@@ -54,8 +54,10 @@ def run_report(config: Config, days: int, as_json: bool, html: str | None) -> in
 
 
 def show(report: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from bot.cli.render import Console, inert
 
     r = report
     console = Console()
@@ -77,7 +79,8 @@ def show(report: dict[str, Any]) -> None:
         for i, h in enumerate(head):
             t.add_column(h, justify="right" if i == 0 else "left", overflow="fold")
         for row in rows:
-            t.add_row(*(str(c) for c in row))
+            # plain text: a logged question holding "[/b]" was read as markup (MarkupError)
+            t.add_row(*(Text(inert(str(c))) for c in row))
         console.print(t)
 
     table(
@@ -97,10 +100,8 @@ def show(report: dict[str, Any]) -> None:
         ["count", "section", "title"],
         section_rows(r["top_sections"]),
     )
-    console.print(
-        f"[bold]Notes never hit[/bold] ({len(r['never_hit'])}): " + (", ".join(r["never_hit"]) or "none"),
-        highlight=False,
-    )
+    never = Text(f"Notes never hit ({len(r['never_hit'])}): ", style="bold")
+    console.print(never + Text(inert(", ".join(r["never_hit"]) or "none")), highlight=False)
     table(
         "Per day (UTC)",
         ["day", "questions", "answered", "declined", "rate", "👍", "👎"],
