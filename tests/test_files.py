@@ -67,8 +67,9 @@ def test_read_note_with_and_without_bom(tmp_path: Path) -> None:
         ("# 한글".encode("euc-kr"), "not valid UTF-8"),
         (b"# title\n\x00\x00binary", "NUL"),
         (b"# one line\n" + b"a" * 1_000_000 + b"\n", "line longer"),
+        ("# 도커\n\n설치\n".encode("utf-16"), "UTF-16 text"),
     ],
-    ids=["invalid-utf8", "euc-kr", "nul", "1mb-line"],
+    ids=["invalid-utf8", "euc-kr", "nul", "1mb-line", "utf-16"],
 )
 def test_broken_note_is_a_warning_naming_the_file(raw: bytes, fragment: str) -> None:
     text, warning = decode_note(raw, "폴더/망가진 노트.md")

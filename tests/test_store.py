@@ -336,6 +336,10 @@ def test_missing_empty_or_all_broken_folder_is_an_error(tmp_path, analyzer):
     (empty / "bad.md").write_bytes(b"\xff\xfe")
     with pytest.raises(KnowledgeError, match=r"bad\.md"):
         IndexStore(empty, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
+    (empty / "bad.md").unlink()
+    (empty / "title-only.md").write_text("# 도커\n", encoding="utf-8")  # read fine, nothing to answer from
+    with pytest.raises(KnowledgeError, match="hold no text to answer from"):
+        IndexStore(empty, tmp_path / "cache").rebuild(Tuning(), None, analyzer=analyzer)
 
 
 # -- atomic writes ---------------------------------------------------------------------------------

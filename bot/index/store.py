@@ -186,9 +186,11 @@ class IndexStore:
             self._nothing_to_index([*lexicon.warnings, *scan.warnings])
         return scan
 
-    def _nothing_to_index(self, warnings: list[str]) -> None:
+    def _nothing_to_index(self, warnings: list[str], read: bool = False) -> None:
         detail = f" ({len(warnings)} warnings; first: {warnings[0]})" if warnings else ""
-        raise KnowledgeError(f"no notes to index in {self.folder}: no readable *.md file{detail}")
+        # read: the files were read, and none holds a section (empty, or a bare "# 제목")
+        why = "the *.md files hold no text to answer from" if read else "no readable *.md file"
+        raise KnowledgeError(f"no notes to index in {self.folder}: {why}{detail}")
 
     @staticmethod
     def _analyzer(lexicon: Lexicon, given: Analyzer | None) -> Analyzer:
@@ -258,7 +260,7 @@ class IndexStore:
         entries = dict(sorted(entries.items()))
         sections = SectionList(list(entries.values()))
         if not sections:
-            self._nothing_to_index(warnings)
+            self._nothing_to_index(warnings, read=bool(entries))
         unchanged = saved.index is not None and not retokenized and list(entries) == list(cached)
         if unchanged and saved.index is not None:
             index = saved.index  # nothing changed since it was built: no counting

@@ -93,6 +93,8 @@ def decode_note(raw: bytes, source: str) -> tuple[str | None, str | None]:
     """(text, None) for a usable note, (None, warning) for a broken one."""
     if len(raw) > MAX_FILE_BYTES:
         return None, f"{source}: skipped, larger than {MAX_FILE_BYTES // 1024 // 1024} MB"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # a Windows editor's "Unicode": NUL in every other byte
+        return None, f"{source}: skipped, UTF-16 text (save it as UTF-8)"
     if b"\x00" in raw:
         return None, f"{source}: skipped, contains NUL bytes (binary file?)"
     try:
