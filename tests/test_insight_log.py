@@ -150,6 +150,23 @@ def test_a_corrupt_file_is_moved_aside_and_recreated(tmp_path: Path, caplog) -> 
     assert sum("corrupt" in r.message for r in caplog.records) == 1
 
 
+def test_another_programs_database_is_set_aside_not_written_into(tmp_path: Path) -> None:
+    """Tables but no schema version (a blind stress test: every row was dropped, the report failed)."""
+    path = tmp_path / "q.sqlite3"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE questions (id INTEGER PRIMARY KEY, body TEXT)")
+    other.execute("INSERT INTO questions (body) VALUES ('theirs')")
+    other.commit()
+    other.close()
+    q = QuestionLog(path).start()
+    q.record_answer(answered("도커"), 1.0)
+    q.flush()
+    q.close()
+    assert rows(path, "SELECT question FROM questions") == [("도커",)] and q.dropped == 0
+    (aside,) = tmp_path.glob("q.sqlite3.corrupt-*")
+    assert rows(aside, "SELECT body FROM questions") == [("theirs",)]
+
+
 def test_a_locked_file_never_fails_or_slows_an_answer(tmp_path: Path, caplog) -> None:
     path = tmp_path / "q.sqlite3"
     q = QuestionLog(path, busy_timeout=0.05).start()

@@ -123,6 +123,10 @@ def connect(path: Path, timeout: float = 1.0) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise LogUnavailable(f"{path} has schema version {version}, newer than {SCHEMA_VERSION}")
+        if version == 0 and conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+            # tables but no schema version: another program's database (every migration would fail
+            # and every row be dropped); set aside like a corrupt file, never written into
+            raise sqlite3.DatabaseError("not a question log (tables without a schema version)")
         for n in range(version, SCHEMA_VERSION):
             with conn:
                 conn.executescript(f"BEGIN; {MIGRATIONS[n]}; PRAGMA user_version = {n + 1}; COMMIT;")
@@ -134,7 +138,7 @@ def connect(path: Path, timeout: float = 1.0) -> sqlite3.Connection:
 
 def _is_corrupt(err: sqlite3.Error) -> bool:
     text = str(err).lower()
-    return "malformed" in text or "not a database" in text or "file is encrypted" in text
+    return any(m in text for m in ("malformed", "not a database", "file is encrypted", "not a question log"))
 
 
 def _is_busy(err: sqlite3.Error) -> bool:
