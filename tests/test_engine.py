@@ -274,6 +274,23 @@ def test_what_is_x_naming_a_word_the_notes_never_use_is_declined(
     assert engine.ask("좀비 프로세스가 뭐야?").answered  # the check is what declined it
 
 
+def test_a_one_digit_number_alone_names_no_topic(tmp_path: Path, build_engine, make_knowledge) -> None:
+    """On a small folder every word the notes use counts as theirs: "0" matched useState(0), "WHERE 1=1"
+    "TIL 3월 1일" (a blind stress test). Longer numbers still name topics (HTTP status codes)."""
+    notes = {
+        "til.md": "# TIL 3월 1일\n\n## 오늘 배운 것\n\n자바스크립트 클로저를 공부했다.\n",
+        "react.md": "# 리액트 훅\n\n## useState\n\n상태 훅이다. `useState(0)`\n",
+        "http.md": "# HTTP\n\n## 상태 코드\n\n- 401 Unauthorized\n- 403 Forbidden\n- 404 Not Found\n",
+    }
+    engine = build_engine(make_knowledge(tmp_path / "k", notes))
+    for question in ("0", "-1", "SELECT * FROM sections WHERE 1=1", "³", "%s %d {0} {}"):
+        assert not engine.ask(question).answered, question
+    for question in ("404", "401이랑 403 차이", "클로저 공부"):
+        assert engine.ask(question).answered, question
+    engine.tuning = replace(engine.tuning, digits_vouch=True)
+    assert engine.ask("0").answered  # the check is what declined it
+
+
 # -- what front ends show ------------------------------------------------------------------------------
 def test_examples_are_section_titles(seed_engine) -> None:
     ex = seed_engine.examples(5)

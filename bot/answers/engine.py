@@ -80,6 +80,10 @@ class Tuning:
     # notes' than everyday language's (keyness, below): "오늘 점심 뭐 먹지" shares only everyday words
     # with a large folder. None switches the check off.
     min_keyness: float | None = 0.0  # 0.5 cost false declines on the dev set; 0 kept corpora chit-chat out
+    # ... and a one-digit number never vouches ("0", "-1", "WHERE 1=1" matched "TIL 3월 1일" or
+    # useState(0) on a small folder, where every word the notes use counts as theirs); longer ones do
+    # ("401이랑 403 차이"; with them too, 2 of 986 dev corpora questions were declined).
+    digits_vouch: bool = False
     # Everyday talk on a large folder ("자기소개합니다" -> "Elasticsearch 소개", "이번 주 스터디 몇 시에
     # 해요?"): when every word the best section shares with the question is less than 10x the notes'
     # (keyness < everyday_keyness), that section must stand out in meaning (z >= everyday_min_z) however
@@ -133,6 +137,7 @@ _DEFINING = frozenset({"개념", "정의", "의미", "뜻", "소개", "무엇", 
 _TITLE_EXTRAS = re.compile(r"\([^)]*\)|^[\s\d.]+|[^\w\s]")
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
 _JAMO_ONLY = re.compile(r"[\u1100-\u11ff\u3130-\u318f]+")
+_ONE_DIGIT = re.compile(r"\d")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9._+#-]+")  # a search token in Latin letters, 2+ long
 
 
@@ -360,7 +365,9 @@ class Engine:
         # A question word ("단점", "장점": aspects) vouches for a question ("단점은?" after "도커 설치")
         # unless it also holds words the notes never use: "오늘 날씨 좋네요" (-> 장점) on a Docker note.
         vouch = all(t in qwords or t in bm.vocab for t in words)
-        return self._holds_key([t for t in words if vouch or t not in qwords], doc, self.tuning.min_keyness)
+        digits = self.tuning.digits_vouch
+        words = [t for t in words if (vouch or t not in qwords) and (digits or not _ONE_DIGIT.fullmatch(t))]
+        return self._holds_key(words, doc, self.tuning.min_keyness)
 
     def _holds_key(self, words: Iterable[str], doc: int, limit: float) -> bool:
         """Section ``doc`` holds one of ``words`` whose keyness (keyness()) is at least ``limit``."""
