@@ -274,6 +274,20 @@ def test_what_is_x_naming_a_word_the_notes_never_use_is_declined(
     assert engine.ask("좀비 프로세스가 뭐야?").answered  # the check is what declined it
 
 
+def test_links_in_a_question_are_where_it_was_seen_not_its_topic(seed_engine) -> None:
+    """A pasted link's words weighed as unknown topic words and declined the question (a blind test)."""
+    want = seed_engine.ask("도커 장점이 뭐야?").results[0].section
+    for q in (
+        "https://stackoverflow.com/questions/16047306 도커 장점이 뭐야?",
+        "도커 장점이 뭐야? <https://i.imgur.com/abc.png>",
+        "[여기 글](https://x.y/z?q=1) 보고 궁금한데 도커 장점이 뭐야?",
+    ):
+        ans = seed_engine.ask(q)
+        assert ans.answered and ans.results[0].section == want, q
+    with pytest.raises(QuestionError):
+        seed_engine.ask("https://example.com/only-a-link")
+
+
 def test_a_one_digit_number_alone_names_no_topic(tmp_path: Path, build_engine, make_knowledge) -> None:
     """On a small folder every word the notes use counts as theirs: "0" matched useState(0), "WHERE 1=1"
     "TIL 3월 1일" (a blind stress test). Longer numbers still name topics (HTTP status codes)."""

@@ -136,9 +136,19 @@ _WHATIS = re.compile(
 _DEFINING = frozenset({"개념", "정의", "의미", "뜻", "소개", "무엇", "란", "이란", "what"})
 _TITLE_EXTRAS = re.compile(r"\([^)]*\)|^[\s\d.]+|[^\w\s]")
 _MENTION = re.compile(r"@(?:everyone|here)\b|<(?:@[!&]?|#)\d+>")
+# A link in a question is where the asker saw something, not its topic: its words ("stackoverflow",
+# "questions", an id) weighed as unknown topic words and declined "https://… 도커 장점이 뭐야?". A
+# masked link keeps its text.
+_MASKED_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?(?:https?|ftp)://[^)\s]*>?\s*\)", re.I)
+_URL = re.compile(r"<?\b(?:https?|ftp)://\S+", re.I)
 _JAMO_ONLY = re.compile(r"[\u1100-\u11ff\u3130-\u318f]+")
 _ONE_DIGIT = re.compile(r"\d")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9._+#-]+")  # a search token in Latin letters, 2+ long
+
+
+def without_links(question: str) -> str:
+    """The question with its links taken out (a masked link's text kept) and mention syntax blanked."""
+    return _MENTION.sub(" ", _URL.sub(" ", _MASKED_LINK.sub(r"\1", question)))
 
 
 def _among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
@@ -239,7 +249,7 @@ class Engine:
     def question_terms(self, question: str) -> tuple[list[str], str | None]:
         """(search tokens after repair, the question with its mended words written in, or None)."""
         # Discord mention syntax is never the topic: "@everyone 도커 설치" asks about 도커 설치.
-        text = " ".join(_MENTION.sub(" ", question).split())
+        text = " ".join(without_links(question).split())
         if not text:
             raise QuestionError(
                 "질문이 비어 있어요. 노트에 대해 물어봐 주세요 (예: 도커 설치 방법). / The question is empty."
@@ -380,7 +390,7 @@ class Engine:
 
     def query(self, question: str, tokens: Sequence[str]) -> Query:
         """The question as the channels score it: cut to max_question_chars, with its search tokens."""
-        return Query(clip(question, self.tuning.max_question_chars), tokens)
+        return Query(clip(without_links(question), self.tuning.max_question_chars), tokens)
 
     def scores(self, question: str, tokens: list[str]) -> np.ndarray:
         """Every channel's scores for every section, weighted and summed: the morpheme BM25 plus the
