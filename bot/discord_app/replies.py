@@ -74,8 +74,23 @@ def describe_error(error: BaseException, locale: str | None) -> tuple[str, bool]
     return t("error", locale), False
 
 
+ALREADY_ACKNOWLEDGED = 40060  # Discord's code for a second callback to one interaction
+
+
+def _already_answered(error: BaseException) -> bool:
+    """The interaction was delivered twice and the first delivery answered it: nothing went wrong."""
+    while error is not None:
+        if isinstance(error, discord.HTTPException) and error.code == ALREADY_ACKNOWLEDGED:
+            return True
+        error = getattr(error, "original", None) or error.__cause__  # type: ignore[assignment]
+    return False
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the user something useful, ephemerally; log what was not expected (with the traceback)."""
+    if _already_answered(error):
+        log.info("interaction %s was already answered (delivered twice)", interaction.id)
+        return
     message, expected = describe_error(error, str(interaction.locale))
     if not expected:
         command = interaction.command.qualified_name if interaction.command else interaction.data

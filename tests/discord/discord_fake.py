@@ -79,6 +79,7 @@ class FakeDiscord:
     sent_at: dict[str, float] = field(default_factory=dict)  # interaction id -> when it was delivered
     messages: dict[str, dict] = field(default_factory=dict)  # message id -> payload (for GET)
     channels: dict[str, dict] = field(default_factory=dict)  # channel id -> payload (for PATCH)
+    acknowledged: set[str] = field(default_factory=set)  # interactions whose callback was taken
     _cond: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     base: str = ""
@@ -186,6 +187,9 @@ class FakeDiscord:
                 "team": None,
             }
         if parts[0] == "interactions" and parts[-1] == "callback" and m == "POST":
+            if parts[1] in self.acknowledged:  # as Discord does: one callback per interaction
+                return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
+            self.acknowledged.add(parts[1])
             return 200, self._callback(parts[1], body)
         if parts[0] == "webhooks" and m == "POST":
             return 200, self._message(body, flags=body.get("flags", 0), webhook=True)

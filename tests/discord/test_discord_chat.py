@@ -108,3 +108,11 @@ async def test_chat_cooldown_warns_once(make_bot, fake):
     assert "초 뒤에 다시" in warn.body["content"]
     await say(fake, bot, fd.chat_message("도커 설치", user_id=5), expect=False)
     await say(fake, bot, fd.chat_message("도커 설치", user_id=6))  # other users are not affected
+
+
+async def test_a_message_delivered_twice_is_answered_once(bot, fake):
+    """The gateway may deliver an event again (a resumed session): one answer per message."""
+    msg = fd.chat_message("도커 장점")
+    await say(fake, bot, msg)
+    await say(fake, bot, msg, expect=False)
+    await say(fake, bot, fd.chat_message("도커 장점"))  # the same words in a new message are answered

@@ -3,6 +3,8 @@ ConnectionState/CommandTree/ViewStore -> our callbacks -> HTTP requests recorded
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 
 import discord_fake as fd
@@ -152,6 +154,11 @@ async def test_more_results_button(bot, fake):
     titles = [e["title"] for e in followup.body["embeds"]]
     assert len(titles) == 2 and "Docker 장점" not in titles[0]
     assert all(re.fullmatch(r"docker\.md:\d+", e["footer"]["text"]) for e in followup.body["embeds"])
+    # Past the last result (the notes changed since, or an old button): "no more", no button to nowhere.
+    late = json.loads(json.dumps(msg).replace('"qa:more:1"', '"qa:more:50"'))  # discord.py finds the button
+    _, followup = await run(fake, bot, fd.click("qa:more:50", late, locale="ko", user_id=778))
+    assert followup.body["embeds"][0]["description"] == "이 질문에 대한 다른 결과가 없어요."
+    assert not followup.body.get("components")
 
 
 async def test_feedback_buttons(bot, fake):
@@ -220,3 +227,17 @@ async def test_no_request_leaves_the_machine(bot, fake):
     import discord
 
     assert fake.base == discord.http.Route.BASE and fake.base.startswith("http://127.0.0.1:")
+
+
+async def test_an_interaction_delivered_twice_is_answered_once_without_an_error(bot, fake, caplog):
+    """Discord refuses a second callback (40060); that is the first delivery's answer, not a failure."""
+    payload = fd.slash("ask", {"question": "도커 장점"}, locale="ko")
+    _, followup = await run(fake, bot, payload)
+    assert "장점" in first_embed(followup)["title"]
+    with caplog.at_level(logging.INFO, logger="bot.discord"):
+        fake.deliver(bot, "INTERACTION_CREATE", payload)
+        await fake.settle(0.5)
+    answered = [r for r in fake.for_interaction(payload) if r.path.endswith("/callback")]
+    assert len(answered) == 2  # the refused second callback, and nothing after it
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len([r for r in fake.for_interaction(payload) if not r.path.endswith("/callback")]) == 1

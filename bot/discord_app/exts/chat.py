@@ -26,11 +26,13 @@ log = logging.getLogger("bot.discord")
 
 _CONTEXT_CHARS = 1000  # of the replied-to message
 _TOPIC_CHARS = 200  # a thread's remembered topic
+_SEEN = 2048  # message ids remembered: an event the gateway delivers again is not answered again
 
 
 class Chat(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
+        self._seen: dict[int, None] = {}  # oldest first
 
     def wants_answer(self, message: discord.Message) -> bool:
         me = self.bot.user
@@ -65,8 +67,11 @@ class Chat(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if not self.wants_answer(message):
+        if not self.wants_answer(message) or message.id in self._seen:
             return
+        self._seen[message.id] = None
+        if len(self._seen) > _SEEN:
+            del self._seen[next(iter(self._seen))]
         try:
             await self.answer(message)
         except Exception:
