@@ -47,6 +47,16 @@ def ellipsize(text: str, limit: int) -> str:
     return text[: max(0, limit - 1)].rstrip() + ELLIPSIS
 
 
+# Control characters and bidirectional overrides: a question's U+202E would turn the rest of its author
+# line around, a NUL or 200 newlines would show as such.
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """A question as one plain line (the embed's author line): no control or bidi characters."""
+    return " ".join(_UNSHOWN.sub(" ", text).split())
+
+
 def plain(text: str) -> str:
     """Heading text with ** and __ marks taken out (kept for callers that want it; titles escape)."""
     return _EMPHASIS.sub("", text).strip()
@@ -246,7 +256,7 @@ def result_embed(
     url = file_url(source_url, s.source, s.line) or None
     embed = discord.Embed(title=heading_title(s.heading_path), colour=colour, url=url)
     if question:
-        embed.set_author(name=ellipsize(question, limits.EMBED_AUTHOR))
+        embed.set_author(name=ellipsize(one_line(question), limits.EMBED_AUTHOR))
     embed.set_footer(text=ellipsize(s.location, limits.EMBED_FOOTER))
     room = min(limits.EMBED_DESCRIPTION, budget - embed_size(embed))
     embed.description = fit_markdown(passage_markdown(result, source_url), room) or ELLIPSIS
@@ -286,7 +296,7 @@ def decline_embed(answer: Answer, locale: str | None = None, examples: Sequence[
     """A friendly 'not in the notes' with what can be asked instead."""
     embed = discord.Embed(title=t("decline_title", locale), colour=COLOR_DECLINE)
     if answer.question:
-        embed.set_author(name=ellipsize(answer.question, limits.EMBED_AUTHOR))
+        embed.set_author(name=ellipsize(one_line(answer.question), limits.EMBED_AUTHOR))
     # The engine's reason is written for people; ours is the fallback.
     embed.description = fit_markdown(break_ticks(answer.message.strip()) or t("decline_body", locale), 1000)
     tips = list(answer.suggestions) or list(examples)

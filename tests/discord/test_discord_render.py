@@ -208,3 +208,13 @@ def test_related_names_keep_their_underscores_and_link_with_source_url():
         in value
     )
     assert embed.url == "https://git.example/n/blob/main/docker.md#L3" and render.check_embeds([embed]) == []
+
+
+def test_the_author_line_shows_the_question_as_one_plain_line():
+    """A question's U+202E, NUL or newlines were copied into the author line as they were."""
+    question = "도커\u202e 설치\x00 방법\n\n\n" + "\n" * 200 + "알려줘"
+    (embed,) = render.answer_embeds(Answer(question, True, (Result(section("설치하기"), 1.0),)), "ko")
+    assert embed.author.name == "도커 설치 방법 알려줘"
+    assert render.question_from_embeds([embed]) == "도커 설치 방법 알려줘"  # what the buttons ask again
+    declined = render.decline_embed(Answer(question, False), "ko")
+    assert declined.author.name == "도커 설치 방법 알려줘"
