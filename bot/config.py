@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -134,11 +135,8 @@ class Config(_Section):
         """
         new = Path(folder).resolve()
         update = {"dir": str(new)}
-        try:
-            own = (new / "_dictionary").is_dir()
-        except OSError:  # a folder that cannot be read: the notes' walk says so in one line
-            own = False
-        if not own and self.dictionary_dir.is_dir():
+        # os.path.isdir: False in a folder that cannot be read (the notes' walk says so in one line)
+        if not os.path.isdir(new / "_dictionary") and self.dictionary_dir.is_dir():
             update["dictionary_dir"] = str(self.dictionary_dir)
         return self.model_copy(update={"knowledge": self.knowledge.model_copy(update=update)})
 

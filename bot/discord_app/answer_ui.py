@@ -56,7 +56,7 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:more:(
             with asking(interaction, "button"):
                 answer = bot.engine().ask(question)
             embeds = render.more_embeds(answer, self.start, locale, source_url(bot))
-            shown = answer.answered and len(answer.results) > self.start  # else the "no more" embed
+            shown = render.more_results(answer, self.start)  # none: the "no more" embed, no button
             view = full_view(len(embeds) if shown else 0, locale)
             await send(interaction, embeds=embeds, ephemeral=True, **({"view": view} if view else {}))
         except Exception as err:  # buttons have no tree.on_error; report the same way

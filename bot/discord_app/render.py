@@ -306,12 +306,17 @@ def decline_embed(answer: Answer, locale: str | None = None, examples: Sequence[
     return embed
 
 
+def more_results(answer: Answer, start: int = 1) -> list[Result]:
+    """The results a "more results" message shows from ``start`` on (none for a declined answer)."""
+    return list(answer.results[start : start + limits.EMBEDS_PER_MESSAGE]) if answer.answered else []
+
+
 def more_embeds(
     answer: Answer, start: int = 1, locale: str | None = None, source_url: str = ""
 ) -> list[discord.Embed]:
     """Results after the first, up to 10 embeds sharing the 6000-character budget."""
-    rest = list(answer.results[start : start + limits.EMBEDS_PER_MESSAGE])
-    if not answer.answered or not rest:
+    rest = more_results(answer, start)
+    if not rest:
         return [discord.Embed(description=t("no_more", locale), colour=COLOR_DECLINE)]
     share = limits.EMBED_TOTAL // len(rest)
     return [result_embed(r, budget=share, source_url=source_url) for r in rest]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,11 +132,9 @@ def load_lexicon(knowledge_dir: Path, dictionary_dir: Path | None = None) -> Lex
     beside this package is used, so Kiwi still reads 도커 as one word.
     """
     folder = dictionary_dir if dictionary_dir is not None else knowledge_dir / DICTIONARY_DIR
-    try:
-        found = folder.is_dir()
-    except OSError:  # a notes folder that cannot be read: the notes' walk says so in one line
-        found = False
-    if not found and PROJECT_DICTIONARY.is_dir():
+    # os.path.isdir, not Path.is_dir: in a notes folder that cannot be read it is False where Path's
+    # raises PermissionError (the notes' walk then says so in one line)
+    if not os.path.isdir(folder) and PROJECT_DICTIONARY.is_dir():
         folder = PROJECT_DICTIONARY
     warnings: list[str] = []
     digest = hashlib.sha256()
