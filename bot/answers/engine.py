@@ -146,9 +146,14 @@ _ONE_DIGIT = re.compile(r"\d")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9._+#-]+")  # a search token in Latin letters, 2+ long
 
 
+def without_mentions(text: str) -> str:
+    """The text with Discord mention syntax (users, roles, channels, @everyone/@here) blanked."""
+    return _MENTION.sub(" ", text)
+
+
 def without_links(question: str) -> str:
     """The question with its links taken out (a masked link's text kept) and mention syntax blanked."""
-    return _MENTION.sub(" ", _URL.sub(" ", _MASKED_LINK.sub(r"\1", question)))
+    return without_mentions(_URL.sub(" ", _MASKED_LINK.sub(r"\1", question)))
 
 
 def _among(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)\b")
+from bot.answers.engine import without_mentions
 
 
 def clean_question(text: str) -> str:
     """Message text without user/role/channel mentions, @everyone/@here and extra whitespace."""
-    return " ".join(_MENTION.sub(" ", text or "").split())
+    return " ".join(without_mentions(text or "").split())
